@@ -1,0 +1,19 @@
+package org.keyinitd.config;
+
+import java.nio.file.Path;
+import org.keyinitd.policy.Defaults;
+
+/** The daemon's validated configuration (docs/configuration.md has every key). */
+public record Config(
+        Path file,
+        Path socket,
+        Path stateDir,
+        Path auditLog,
+        Defaults defaults,
+        Limits limits) {
+
+    public static final Path DEFAULT_FILE = Path.of("/etc/keyinitd/keyinitd.toml");
+    public static final Path DEFAULT_SOCKET = Path.of("/run/keyinitd/keyinitd.sock");
+    public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/keyinitd");
+    public static final Path DEFAULT_AUDIT_LOG = Path.of("/var/log/keyinitd/audit.log");
+}

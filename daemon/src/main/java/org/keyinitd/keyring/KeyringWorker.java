@@ -1,0 +1,172 @@
+package org.keyinitd.keyring;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.keyinitd.linux.Credentials;
+import org.keyinitd.linux.KernelException;
+import org.keyinitd.linux.Kernel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dedicated thread that does all keyring work. Kernel credentials are per thread, so this
+ * thread alone may switch ids (with raw syscalls), and it checks after every task that its ids
+ * are back to what they were at start. If they are not, it stops and refuses all further work:
+ * a thread with a user's uid must never do anything else.
+ */
+public final class KeyringWorker implements AutoCloseable {
+    /** Work run on the worker thread. */
+    @FunctionalInterface
+    public interface Task<T> {
+        T run(Kernel kernel) throws KernelException, KeyringException;
+    }
+
+    /** One queued task and the future its caller waits on. */
+    private record Job<T>(Task<T> task, CompletableFuture<T> result) {
+        void run(Kernel kernel) {
+            try {
+                result.complete(task.run(kernel));
+            } catch (KernelException e) {
+                result.completeExceptionally(new KeyringException(e));
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }
+
+        void fail(String reason) {
+            result.completeExceptionally(new KeyringException("keyring worker stopped: " + reason, 0));
+        }
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(KeyringWorker.class);
+    private static final Job<Void> STOP = new Job<>(null, new CompletableFuture<>());
+
+    private final Kernel kernel;
+    private final BlockingQueue<Job<?>> queue;
+    private final Thread thread;
+    private volatile Credentials baseline;
+    private volatile String unsafeReason;
+
+    public KeyringWorker(Kernel kernel, int queueCapacity) {
+        this.kernel = kernel;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.thread = new Thread(this::loop, "keyring-worker");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts the thread and runs {@code setup} on it first (e.g. joining the registry). */
+    public <T> T start(Task<T> setup) throws KeyringException {
+        thread.start();
+        return call(kernel -> {
+            baseline = kernel.threadCredentials();
+            return setup.run(kernel);
+        }, 10_000);
+    }
+
+    /** Runs a task on the worker thread and waits for it, at most {@code timeoutMillis}. */
+    public <T> T call(Task<T> task, long timeoutMillis) throws KeyringException {
+        String unsafe = unsafeReason;
+        if (unsafe != null) {
+            throw new KeyringException("keyring worker stopped: " + unsafe, 0);
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (!queue.offer(new Job<>(task, result))) {
+            throw new KeyringException("keyring work queue is full", 0);
+        }
+        try {
+            return result.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KeyringException("interrupted while waiting for keyring work", 0);
+        } catch (TimeoutException e) {
+            throw new KeyringException("keyring work took longer than " + timeoutMillis + " ms", 0);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof KeyringException ke) {
+                throw ke;
+            }
+            log.error("unexpected failure in keyring work", e.getCause());
+            throw new KeyringException("internal error in keyring work: " + e.getCause(), 0);
+        }
+    }
+
+    /**
+     * Runs {@code body} with this thread's real, effective and saved-set ids switched to the user
+     * (group first, so the uid switch cannot remove the right to change it), then switches back.
+     * The saved ids stay those of the daemon so the switch back is allowed.
+     */
+    public static <T> T asUser(Kernel kernel, long uid, long gid, Task<T> body) throws KernelException, KeyringException {
+        Credentials before = kernel.threadCredentials();
+        kernel.setresgid(gid, gid, before.sgid());
+        try {
+            kernel.setresuid(uid, uid, before.suid());
+            try {
+                return body.run(kernel);
+            } finally {
+                kernel.setresuid(before.ruid(), before.euid(), before.suid());
+            }
+        } finally {
+            kernel.setresgid(before.rgid(), before.egid(), before.sgid());
+        }
+    }
+
+    public boolean isSafe() {
+        return unsafeReason == null;
+    }
+
+    private void loop() {
+        while (true) {
+            Job<?> job;
+            try {
+                job = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (job == STOP) {
+                return;
+            }
+            job.run(kernel);
+            if (!credentialsRestored()) {
+                failPending();
+                return;
+            }
+        }
+    }
+
+    private boolean credentialsRestored() {
+        Credentials now;
+        try {
+            now = kernel.threadCredentials();
+        } catch (KernelException e) {
+            unsafeReason = "cannot read thread credentials: " + e.getMessage();
+            log.error("keyring worker refuses further work: {}", unsafeReason);
+            return false;
+        }
+        if (baseline != null && !now.equals(baseline)) {
+            unsafeReason = "thread credentials " + now + " differ from " + baseline;
+            log.error("keyring worker refuses further work: {}", unsafeReason);
+            return false;
+        }
+        return true;
+    }
+
+    private void failPending() {
+        Job<?> job;
+        while ((job = queue.poll()) != null) {
+            job.fail(unsafeReason);
+        }
+    }
+
+    @Override
+    public void close() {
+        queue.offer(STOP);
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

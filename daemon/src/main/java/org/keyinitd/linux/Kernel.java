@@ -1,0 +1,172 @@
+package org.keyinitd.linux;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
+import java.util.Optional;
+
+/**
+ * The one place that calls into native code: keyctl/add_key, per-thread credential syscalls and
+ * NSS lookups. Every method maps a failure to a checked {@link KernelException} with its errno.
+ *
+ * <p>Credential changes use raw syscalls, never glibc's wrappers: glibc's setresuid() changes
+ * every thread of the process (DESIGN.md), the raw syscall only the caller.
+ */
+public final class Kernel {
+    public static final int KEY_SPEC_THREAD_KEYRING = -1;
+    public static final int KEY_SPEC_PROCESS_KEYRING = -2;
+    public static final int KEY_SPEC_SESSION_KEYRING = -3;
+    public static final int KEY_SPEC_USER_KEYRING = -4;
+    public static final int KEY_SPEC_USER_SESSION_KEYRING = -5;
+
+    public static final int KEY_POS_ALL = 0x3f000000;
+    public static final int KEY_USR_VIEW = 0x00010000;
+    public static final int KEY_USR_READ = 0x00020000;
+    public static final int KEY_USR_WRITE = 0x00040000;
+    public static final int KEY_USR_SEARCH = 0x00080000;
+    public static final int KEY_USR_LINK = 0x00100000;
+    public static final int KEY_USR_SETATTR = 0x00200000;
+
+    private static final int KEYCTL_GET_KEYRING_ID = 0;
+    private static final int KEYCTL_JOIN_SESSION_KEYRING = 1;
+    private static final int KEYCTL_REVOKE = 3;
+    private static final int KEYCTL_SETPERM = 5;
+    private static final int KEYCTL_DESCRIBE = 6;
+    private static final int KEYCTL_LINK = 8;
+    private static final int KEYCTL_UNLINK = 9;
+    private static final int KEYCTL_INVALIDATE = 21;
+
+    private static final int PASSWD_STRUCT_SIZE = 48; // struct passwd on LP64
+    private static final int NSS_BUFFER_SIZE = 16384;
+
+    private final Libc libc;
+    private final Syscalls nr;
+
+    public Kernel() {
+        this.libc = Libc.INSTANCE;
+        this.nr = Syscalls.CURRENT;
+    }
+
+    // ---- keyrings ----------------------------------------------------------------------------
+
+    /** add_key("keyring", name, NULL, 0, destination): a new empty keyring owned by the fsuid. */
+    public int addKeyring(String name, int destination) throws KernelException {
+        return (int) call("add_key(keyring, " + name + ")", nr.addKey(), "keyring", name, 0L, 0L, (long) destination);
+    }
+
+    /** KEYCTL_JOIN_SESSION_KEYRING: joins (or creates) a named keyring; null makes an anonymous one. */
+    public int joinSessionKeyring(String name) throws KernelException {
+        Object arg = name == null ? (Object) 0L : name;
+        return (int) call("keyctl_join_session_keyring", nr.keyctl(), (long) KEYCTL_JOIN_SESSION_KEYRING, arg);
+    }
+
+    public int keyringId(int special, boolean create) throws KernelException {
+        return (int) call("keyctl_get_keyring_ID", nr.keyctl(), (long) KEYCTL_GET_KEYRING_ID, (long) special,
+                create ? 1L : 0L);
+    }
+
+    public void setPermissions(int key, int perm) throws KernelException {
+        call("keyctl_setperm", nr.keyctl(), (long) KEYCTL_SETPERM, (long) key, (long) perm & 0xFFFF_FFFFL);
+    }
+
+    public void link(int key, int keyring) throws KernelException {
+        call("keyctl_link", nr.keyctl(), (long) KEYCTL_LINK, (long) key, (long) keyring);
+    }
+
+    public void unlink(int key, int keyring) throws KernelException {
+        call("keyctl_unlink", nr.keyctl(), (long) KEYCTL_UNLINK, (long) key, (long) keyring);
+    }
+
+    public void revoke(int key) throws KernelException {
+        call("keyctl_revoke", nr.keyctl(), (long) KEYCTL_REVOKE, (long) key);
+    }
+
+    public void invalidate(int key) throws KernelException {
+        call("keyctl_invalidate", nr.keyctl(), (long) KEYCTL_INVALIDATE, (long) key);
+    }
+
+    /** KEYCTL_DESCRIBE: "type;uid;gid;perm;description". */
+    public String describe(int key) throws KernelException {
+        Memory buf = new Memory(512);
+        long n = call("keyctl_describe", nr.keyctl(), (long) KEYCTL_DESCRIBE, (long) key, buf, 512L);
+        return buf.getString(0, "UTF-8").substring(0, (int) Math.min(n, 512) - 1);
+    }
+
+    // ---- per-thread credentials --------------------------------------------------------------
+
+    public void setresuid(long ruid, long euid, long suid) throws KernelException {
+        call("setresuid", nr.setresuid(), ruid, euid, suid);
+    }
+
+    public void setresgid(long rgid, long egid, long sgid) throws KernelException {
+        call("setresgid", nr.setresgid(), rgid, egid, sgid);
+    }
+
+    /** The calling thread's ids, read with the raw syscalls. */
+    public Credentials threadCredentials() throws KernelException {
+        Memory u = new Memory(12);
+        Memory g = new Memory(12);
+        call("getresuid", nr.getresuid(), u, u.share(4), u.share(8));
+        call("getresgid", nr.getresgid(), g, g.share(4), g.share(8));
+        return new Credentials(
+                u.getInt(0) & 0xFFFF_FFFFL, u.getInt(4) & 0xFFFF_FFFFL, u.getInt(8) & 0xFFFF_FFFFL,
+                g.getInt(0) & 0xFFFF_FFFFL, g.getInt(4) & 0xFFFF_FFFFL, g.getInt(8) & 0xFFFF_FFFFL);
+    }
+
+    public int gettid() {
+        try {
+            return (int) call("gettid", nr.gettid());
+        } catch (KernelException e) {
+            return -1; // gettid cannot fail
+        }
+    }
+
+    public int getpid() {
+        return libc.getpid();
+    }
+
+    // ---- NSS ---------------------------------------------------------------------------------
+
+    public Optional<Passwd> passwdByName(String name) throws KernelException {
+        return lookup("getpwnam_r(" + name + ")", (pwd, buf, result) ->
+                libc.getpwnam_r(name, pwd, buf, NSS_BUFFER_SIZE, result));
+    }
+
+    public Optional<Passwd> passwdByUid(long uid) throws KernelException {
+        return lookup("getpwuid_r(" + uid + ")", (pwd, buf, result) ->
+                libc.getpwuid_r((int) uid, pwd, buf, NSS_BUFFER_SIZE, result));
+    }
+
+    private interface PasswdCall {
+        int invoke(Pointer pwd, Pointer buf, PointerByReference result);
+    }
+
+    private Optional<Passwd> lookup(String what, PasswdCall fn) throws KernelException {
+        Memory pwd = new Memory(PASSWD_STRUCT_SIZE);
+        Memory buf = new Memory(NSS_BUFFER_SIZE);
+        PointerByReference result = new PointerByReference();
+        int rc = fn.invoke(pwd, buf, result);
+        if (rc != 0) {
+            throw new KernelException(what, rc, libc.strerror(rc));
+        }
+        if (result.getValue() == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new Passwd(
+                pwd.getPointer(0).getString(0),
+                pwd.getInt(16) & 0xFFFF_FFFFL,
+                pwd.getInt(20) & 0xFFFF_FFFFL,
+                pwd.getPointer(32) == null ? "" : pwd.getPointer(32).getString(0)));
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private long call(String what, long number, Object... args) throws KernelException {
+        try {
+            return libc.syscall(number, args);
+        } catch (LastErrorException e) {
+            throw new KernelException(what, e.getErrorCode(), libc.strerror(e.getErrorCode()));
+        }
+    }
+}

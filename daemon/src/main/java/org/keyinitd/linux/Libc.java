@@ -1,0 +1,26 @@
+package org.keyinitd.linux;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.PointerByReference;
+
+/** The JNA binding to glibc. Package-private: everything else goes through {@link Kernel}. */
+interface Libc extends Library {
+    Libc INSTANCE = Native.load("c", Libc.class);
+
+    /** Raw syscall: credential changes made this way apply to the calling thread only. */
+    long syscall(long number, Object... args) throws LastErrorException;
+
+    int getpwnam_r(String name, Pointer pwd, Pointer buf, long buflen, PointerByReference result);
+
+    int getpwuid_r(int uid, Pointer pwd, Pointer buf, long buflen, PointerByReference result);
+
+    int getgrouplist(String user, int group, int[] groups, IntByReference ngroups);
+
+    String strerror(int errnum);
+
+    int getpid();
+}

@@ -1,0 +1,206 @@
+package org.keyinitd.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import jnr.unixsocket.Credentials;
+import jnr.unixsocket.UnixServerSocketChannel;
+import jnr.unixsocket.UnixSocketAddress;
+import jnr.unixsocket.UnixSocketChannel;
+import jnr.unixsocket.UnixSocketOptions;
+import org.keyinitd.config.Limits;
+import org.keyinitd.protocol.FrameCodec;
+import org.keyinitd.protocol.Reply;
+import org.keyinitd.protocol.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Unix socket server: one accept thread, one pooled thread per live connection, at most
+ * {@code max_connections} of them. The socket is world-connectable (mode 0666) on purpose:
+ * every login process must reach it, and the peer's SO_PEERCRED decides what it may ask.
+ */
+public final class SocketServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
+
+    private final Path path;
+    private final Limits limits;
+    private final RequestHandler handler;
+    private final AtomicInteger open = new AtomicInteger();
+    private final ExecutorService pool;
+    private UnixServerSocketChannel server;
+    private Thread acceptThread;
+    private volatile boolean stopping;
+
+    public SocketServer(Path path, Limits limits, RequestHandler handler) {
+        this.path = path;
+        this.limits = limits;
+        this.handler = handler;
+        AtomicInteger n = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(0, limits.maxConnections(), 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "conn-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    /** Binds the socket and starts accepting. Fails if another daemon is already serving the path. */
+    public void start() throws IOException {
+        prepareSocketPath();
+        server = UnixServerSocketChannel.open();
+        server.socket().bind(new UnixSocketAddress(path.toFile()), 128);
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
+        acceptThread = new Thread(this::acceptLoop, "accept");
+        acceptThread.start();
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public int openConnections() {
+        return open.get();
+    }
+
+    private void prepareSocketPath() throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        }
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            if (!isSocket(path)) {
+                throw new IOException(path + " exists and is not a socket; refusing to replace it");
+            }
+            if (isServed(path)) {
+                throw new IOException(path + " is already served by a running daemon");
+            }
+            Files.delete(path); // stale socket from a daemon that did not stop cleanly
+        }
+    }
+
+    private static boolean isSocket(Path p) throws IOException {
+        Object mode = Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return (((Integer) mode) & 0170000) == 0140000;
+    }
+
+    private static boolean isServed(Path p) {
+        try (UnixSocketChannel probe = UnixSocketChannel.open(new UnixSocketAddress(p.toFile()))) {
+            return probe.isConnected();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void acceptLoop() {
+        while (!stopping) {
+            UnixSocketChannel channel;
+            try {
+                channel = server.accept();
+            } catch (IOException e) {
+                if (!stopping) {
+                    log.error("accept failed: {}", e.getMessage());
+                }
+                continue;
+            }
+            if (channel == null) {
+                continue;
+            }
+            if (stopping) {
+                closeQuietly(channel);
+                break;
+            }
+            dispatch(channel);
+        }
+    }
+
+    private void dispatch(UnixSocketChannel channel) {
+        PeerCredentials peer;
+        try {
+            Credentials c = channel.getOption(UnixSocketOptions.SO_PEERCRED);
+            peer = new PeerCredentials(c.getPid(), c.getUid() & 0xFFFF_FFFFL, c.getGid() & 0xFFFF_FFFFL);
+            channel.setOption(UnixSocketOptions.SO_RCVTIMEO, Connection.POLL_MILLIS);
+            channel.setOption(UnixSocketOptions.SO_SNDTIMEO, Connection.POLL_MILLIS);
+        } catch (IOException e) {
+            log.warn("cannot read peer credentials, dropping connection: {}", e.getMessage());
+            closeQuietly(channel);
+            return;
+        }
+        if (open.incrementAndGet() > limits.maxConnections()) {
+            open.decrementAndGet();
+            log.warn("{}: refused, {} connections already open", peer, limits.maxConnections());
+            refuse(channel, "too many connections; try again");
+            return;
+        }
+        try {
+            pool.execute(new Connection(channel, peer, limits, handler, open::decrementAndGet, () -> stopping));
+        } catch (RuntimeException e) {
+            open.decrementAndGet();
+            refuse(channel, "daemon is shutting down");
+        }
+    }
+
+    private static void refuse(UnixSocketChannel channel, String why) {
+        try {
+            channel.write(ByteBuffer.wrap(FrameCodec.encodeReply(Reply.error(0, Status.BUSY, why))));
+        } catch (IOException ignored) {
+            // the client is told by the close instead
+        }
+        closeQuietly(channel);
+    }
+
+    private static void closeQuietly(UnixSocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing left to do with a channel we are dropping
+        }
+    }
+
+    /** Stops accepting, lets in-flight requests finish (bounded), removes the socket file. */
+    @Override
+    public void close() {
+        stopping = true;
+        wakeAcceptThread();
+        try {
+            if (acceptThread != null) {
+                acceptThread.join(2000);
+            }
+            if (server != null) {
+                server.close();
+            }
+        } catch (IOException | InterruptedException e) {
+            log.debug("closing server socket: {}", e.toString());
+        }
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(limits.requestTimeoutMillis(), TimeUnit.MILLISECONDS)) {
+                pool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            log.warn("cannot remove socket {}: {}", path, e.getMessage());
+        }
+    }
+
+    /** A blocking native accept() does not notice its channel being closed; a connection wakes it. */
+    private void wakeAcceptThread() {
+        try (UnixSocketChannel poke = UnixSocketChannel.open(new UnixSocketAddress(path.toFile()))) {
+            poke.isConnected();
+        } catch (IOException ignored) {
+            // the accept thread is gone already
+        }
+    }
+}
