@@ -1,0 +1,128 @@
+package org.keyinitd.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.keyinitd.policy.CreateMode;
+
+class ConfigLoaderTest {
+    private static final Path FILE = Path.of("/etc/keyinitd/test.toml");
+
+    @Test
+    void emptyFileGivesTheDocumentedDefaults() throws Exception {
+        Config c = ConfigLoader.parse(FILE, "");
+        assertThat(c.socket()).isEqualTo(Path.of("/run/keyinitd/keyinitd.sock"));
+        assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/keyinitd"));
+        assertThat(c.auditLog()).isEqualTo(Path.of("/var/log/keyinitd/audit.log"));
+        assertThat(c.defaults().create()).isEmpty();
+        assertThat(c.defaults().revoke()).isEmpty();
+        assertThat(c.limits()).isEqualTo(Limits.DEFAULT);
+    }
+
+    @Test
+    void everyKeyIsRead() throws Exception {
+        Config c = ConfigLoader.parse(FILE, """
+                socket = "/run/k/k.sock"
+                state_dir = "/var/lib/k"
+                audit_log = "/var/log/k/audit.log"
+                [defaults]
+                create = "always"
+                revoke = true
+                [limits]
+                max_frame = 2048
+                max_connections = 10
+                idle_timeout_ms = 1000
+                request_timeout_ms = 500
+                """);
+        assertThat(c.socket()).isEqualTo(Path.of("/run/k/k.sock"));
+        assertThat(c.defaults().create()).contains(CreateMode.ALWAYS);
+        assertThat(c.defaults().revoke()).contains(true);
+        assertThat(c.limits()).isEqualTo(new Limits(2048, 10, 1000, 500));
+    }
+
+    @Test
+    void theShippedExampleIsValid() throws Exception {
+        Path shipped = Path.of("..", "config", "keyinitd.toml");
+        Config c = ConfigLoader.load(shipped);
+        assertThat(c.socket()).isEqualTo(Config.DEFAULT_SOCKET);
+    }
+
+    @Test
+    void unknownKeyIsNamedWithItsLine() {
+        assertError("""
+                socket = "/run/k.sock"
+
+                [limits]
+                max_frames = 10
+                """, 4, "limits.max_frames", "unknown key 'max_frames'");
+    }
+
+    @Test
+    void badEnumValueIsNamedWithItsLine() {
+        assertError("""
+                [defaults]
+                create = "sometimes"
+                """, 2, "defaults.create", "'sometimes' is not one of always, if-missing, never");
+    }
+
+    @Test
+    void wrongTypeIsNamed() {
+        assertError("""
+                [defaults]
+                revoke = "yes"
+                """, 2, "defaults.revoke", "true or false");
+    }
+
+    @Test
+    void relativePathIsRejected() {
+        assertError("""
+                # comment
+                socket = "keyinitd.sock"
+                """, 2, "socket", "absolute path");
+    }
+
+    @Test
+    void outOfRangeLimitIsRejected() {
+        assertError("""
+                [limits]
+                idle_timeout_ms = 5
+                """, 2, "limits.idle_timeout_ms", "between 100 and 3600000");
+    }
+
+    @Test
+    void syntaxErrorGivesALine() {
+        assertThatThrownBy(() -> ConfigLoader.parse(FILE, "socket = \"/a\"\n[limits\n"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.getMessage()).startsWith(FILE + ":");
+                    assertThat(e.reason()).contains("not valid TOML");
+                    assertThat(e.line()).isEqualTo(2);
+                });
+    }
+
+    @Test
+    void missingFileSaysSo(@TempDir Path dir) {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.toml")))
+                .hasMessageContaining("nope.toml").hasMessageContaining("no such file");
+    }
+
+    @Test
+    void unreadableContentIsReportedNotThrownRaw(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("bin.toml");
+        Files.write(f, new byte[] {(byte) 0xFF, (byte) 0xFE, 0, 1, 2});
+        assertThatThrownBy(() -> ConfigLoader.load(f)).isInstanceOf(ConfigException.class);
+    }
+
+    private static void assertError(String toml, int line, String field, String reason) {
+        assertThatThrownBy(() -> ConfigLoader.parse(FILE, toml))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.line()).as("line").isEqualTo(line);
+                    assertThat(e.field()).as("field").isEqualTo(field);
+                    assertThat(e.reason()).as("reason").contains(reason);
+                    assertThat(e.getMessage()).isEqualTo(FILE + ":" + line + ": " + field + ": " + e.reason());
+                });
+    }
+}
