@@ -1,0 +1,113 @@
+package org.keyinitd.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The real daemon jar, started as its own process with a config of the test's making. */
+final class DaemonProcess implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+    private final Path socket;
+    private final Path auditLog;
+    private final Path log;
+    private Process process;
+
+    private DaemonProcess(Path dir) {
+        this.dir = dir;
+        this.socket = dir.resolve("run/keyinitd.sock");
+        this.auditLog = dir.resolve("log/audit.log");
+        this.log = dir.resolve("daemon.log");
+    }
+
+    /** Starts the daemon with the given extra TOML appended to the paths, and waits for "ready". */
+    static DaemonProcess start(Path dir, String extraToml) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        TestDirs.openToAll(dir);
+        DaemonProcess d = new DaemonProcess(dir);
+        d.launch(extraToml);
+        return d;
+    }
+
+    private void launch(String extraToml) throws IOException, InterruptedException {
+        Path config = dir.resolve("keyinitd.toml");
+        Files.writeString(config, "socket = \"" + socket + "\"\n"
+                + "state_dir = \"" + dir.resolve("state") + "\"\n"
+                + "audit_log = \"" + auditLog + "\"\n" + extraToml);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        process = new ProcessBuilder(java, "-jar", jar().toString(), "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log) && Files.readString(log).contains(" ready on ")) {
+                return;
+            }
+            if (!process.isAlive()) {
+                throw new IOException("daemon exited with " + process.exitValue() + ":\n" + Files.readString(log));
+            }
+            Thread.sleep(50);
+        }
+        throw new IOException("daemon did not log 'ready' within 30 s:\n" + Files.readString(log));
+    }
+
+    static Path jar() {
+        return Path.of(System.getProperty("keyinitd.jar", "target/keyinitd.jar"));
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    String log() throws IOException {
+        return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
+    /** Every audit line so far, parsed; a line that is not JSON fails the test. */
+    List<JsonNode> audit() throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        if (!Files.exists(auditLog)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(auditLog, StandardCharsets.UTF_8)) {
+            out.add(JSON.readTree(line));
+        }
+        return out;
+    }
+
+    /** Audit lines of one event and outcome. */
+    List<JsonNode> audit(String event, String outcome) throws IOException {
+        return audit().stream()
+                .filter(n -> n.path("event").asText().equals(event) && n.path("outcome").asText().equals(outcome))
+                .toList();
+    }
+
+    /** SIGTERM, then wait; returns the exit code. */
+    int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            stop();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package org.keyinitd.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drives the real libpam through pam-shim/test/pam_harness (pam_start_confdir), loading the real
+ * pam_keyinitd.so from a PAM config directory written for the test.
+ */
+final class PamHarness {
+    static final int PAM_SUCCESS = 0;
+    static final int PAM_SESSION_ERR = 14;
+
+    private final Path confdir;
+
+    PamHarness(Path confdir) throws IOException {
+        this.confdir = confdir;
+        Files.createDirectories(confdir);
+        TestDirs.openToAll(confdir);
+    }
+
+    static Path module() {
+        return Path.of(System.getProperty("keyinitd.pamModule", "../pam-shim/pam_keyinitd.so")).toAbsolutePath();
+    }
+
+    static Path binary() {
+        return Path.of(System.getProperty("keyinitd.pamHarness", "../pam-shim/test/pam_harness")).toAbsolutePath();
+    }
+
+    /** Writes a PAM service file; each line is a full "session ..." line, MODULE stands for our .so. */
+    void service(String name, String... lines) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (String line : lines) {
+            sb.append(line.replace("MODULE", module().toString())).append('\n');
+        }
+        Files.writeString(confdir.resolve(name), sb.toString());
+    }
+
+    /** Runs the harness for {@code service} as {@code user}; extra are further harness options. */
+    Result run(String service, String user, String... extra) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--confdir", confdir.toString(),
+                "--service", service, "--user", user));
+        cmd.addAll(Arrays.asList(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("pam_harness hung: " + cmd);
+        }
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    /** The harness's key=value lines; repeated keys keep every value in order. */
+    record Result(int exit, String output) {
+        List<String> all(String key) {
+            List<String> values = new ArrayList<>();
+            for (String line : output.split("\n")) {
+                int eq = line.indexOf('=');
+                if (eq > 0 && line.substring(0, eq).equals(key)) {
+                    values.add(line.substring(eq + 1));
+                }
+            }
+            return values;
+        }
+
+        String get(String key) {
+            List<String> v = all(key);
+            if (v.isEmpty()) {
+                throw new AssertionError("harness printed no " + key + "=; output was:\n" + output);
+            }
+            return v.get(0);
+        }
+
+        int getInt(String key) {
+            return Integer.parseInt(get(key).trim());
+        }
+
+        double getDouble(String key) {
+            return Double.parseDouble(get(key).trim());
+        }
+
+        /** state.SERIAL lines: the keyring's state after the closes. */
+        Map<String, String> states() {
+            Map<String, String> m = new LinkedHashMap<>();
+            for (String line : output.split("\n")) {
+                if (line.startsWith("state.")) {
+                    int eq = line.indexOf('=');
+                    m.put(line.substring(6, eq), line.substring(eq + 1));
+                }
+            }
+            return m;
+        }
+
+        String state(int serial) {
+            String s = states().get(Integer.toString(serial));
+            if (s == null) {
+                throw new AssertionError("no state for keyring " + serial + " in:\n" + output);
+            }
+            return s;
+        }
+    }
+}
