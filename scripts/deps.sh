@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building, testing and demonstrating keyinitd needs on Debian 12.
+# Idempotent: asks apt only for packages that are missing. Maven fetches the Java
+# dependencies (pinned in pom.xml) itself on the first build.
+set -euo pipefail
+
+packages=(
+  openjdk-17-jdk-headless maven   # daemon and CLI
+  gcc make libc6-dev              # the PAM module
+  libpam0g-dev libpam-modules     # libpam with pam_start_confdir, pam_permit.so
+  libkeyutils-dev keyutils        # keyctl(3) for the module, keyctl(1) for tests and the demo
+  passwd procps                   # useradd/userdel, pkill for test users
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $EUID -ne 0 ]]; then
+    echo "deps.sh: these packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "deps.sh: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

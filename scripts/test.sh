@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test: the C codec tests (make check), the Java unit
+# tests (surefire) and the integration tests (failsafe: the real daemon, libpam, the real
+# pam_keyinitd.so, real users and keyrings). Run as root; .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+if [[ $EUID -eq 0 ]]; then
+  # As root the integration tests must run: make a skip a failure (Root.java).
+  export KEYINITD_REQUIRE_ROOT_TESTS=1
+fi
+
+mvn -B -ntp -Dstyle.color=never clean verify "$@"
+
+# Belt and braces: as root, the integration tests must have run and none skipped.
+summary=daemon/target/failsafe-reports/failsafe-summary.xml
+if [[ $EUID -eq 0 && $# -eq 0 ]]; then
+  completed=$(sed -n 's:.*<completed>\([0-9]*\)</completed>.*:\1:p' "$summary")
+  skipped=$(sed -n 's:.*<skipped>\([0-9]*\)</skipped>.*:\1:p' "$summary")
+  if [[ -z $completed || $completed -eq 0 || ${skipped:-0} -ne 0 ]]; then
+    echo "test.sh: integration tests did not all run as root (completed=${completed:-none}, skipped=${skipped:-?})" >&2
+    exit 1
+  fi
+  echo "test.sh: $completed integration tests ran, none skipped"
+fi
