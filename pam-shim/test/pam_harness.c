@@ -1,0 +1,364 @@
+/*
+ * pam_harness: drive a PAM session stack the way a login program would and
+ * report what happened to the session keyring, one key=value per line.
+ * Used by the integration tests; see usage() for the interface.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/fsuid.h>
+#include <sys/wait.h>
+
+#include <keyutils.h>
+
+#include <security/pam_appl.h>
+
+#define MAX_GROUPS 1024
+
+struct creds {
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+	int ngroups;
+	gid_t groups[MAX_GROUPS];
+};
+
+static void usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "pam_harness: %s\n", msg);
+	fprintf(stderr,
+		"usage: pam_harness --confdir DIR --service NAME --user USER\n"
+		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
+		"         [--session-state none|own|inherit] [--setcred]\n"
+		"         [--exec CMD] [--detach CMD] [--nested N] [--no-close]\n"
+		"         [--hold-seconds S]\n");
+	exit(2);
+}
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void out(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int get_creds(struct creds *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (getresuid(&c->r, &c->e, &c->s) < 0 || getresgid(&c->rg, &c->eg, &c->sg) < 0)
+		return -1;
+	c->ngroups = getgroups(MAX_GROUPS, c->groups);
+	return c->ngroups < 0 ? -1 : 0;
+}
+
+static int same_creds(const struct creds *a, const struct creds *b)
+{
+	return a->r == b->r && a->e == b->e && a->s == b->s &&
+	       a->rg == b->rg && a->eg == b->eg && a->sg == b->sg &&
+	       a->ngroups == b->ngroups &&
+	       memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0;
+}
+
+static int null_conv(int n, const struct pam_message **msg,
+		     struct pam_response **resp, void *data)
+{
+	(void)n; (void)msg; (void)resp; (void)data;
+	return PAM_CONV_ERR;
+}
+
+/* Become pw (all ids and groups) for good; used before pam_start and in children. */
+static int drop_to(const struct passwd *pw)
+{
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return 0;	/* already that user (non-root harness) */
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return -1;
+	return 0;
+}
+
+static void run_child(const struct passwd *pw, const char *cmd, int detach)
+{
+	if (detach) {
+		int fd = open("/dev/null", O_RDWR);
+
+		setsid();
+		/* Let whoever reads our stdout see EOF when we exit. */
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+	}
+	if (drop_to(pw) < 0) {
+		perror("pam_harness: cannot become the PAM user");
+		_exit(126);
+	}
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	perror("pam_harness: exec /bin/sh");
+	_exit(127);
+}
+
+static int describe(key_serial_t id)
+{
+	char *desc = NULL;
+	int r = keyctl_describe_alloc(id, &desc);
+
+	free(desc);
+	return r;
+}
+
+/*
+ * A keyring we no longer possess needs VIEW through its user bits: look as
+ * the PAM user (fs ids only, for this one call) before calling it an error.
+ */
+static const char *key_state(key_serial_t id, const struct passwd *pw, char *buf, size_t len)
+{
+	int r = describe(id);
+
+	if (r < 0 && errno == EACCES && pw && geteuid() == 0) {
+		int err;
+
+		setfsgid(pw->pw_gid);
+		setfsuid(pw->pw_uid);
+		r = describe(id);
+		err = errno;
+		setfsuid(geteuid());
+		setfsgid(getegid());
+		errno = err;
+	}
+	if (r >= 0)
+		return "alive";
+	if (errno == EKEYREVOKED)
+		return "revoked";
+	if (errno == ENOKEY || errno == EKEYEXPIRED)
+		return "gone";
+	snprintf(buf, len, "error:%d", errno);
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "confdir", required_argument, NULL, 'c' },
+		{ "service", required_argument, NULL, 's' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "tty", required_argument, NULL, 't' },
+		{ "rhost", required_argument, NULL, 'r' },
+		{ "ruser", required_argument, NULL, 'R' },
+		{ "as-user", required_argument, NULL, 'a' },
+		{ "session-state", required_argument, NULL, 'S' },
+		{ "setcred", no_argument, NULL, 'C' },
+		{ "exec", required_argument, NULL, 'e' },
+		{ "detach", required_argument, NULL, 'd' },
+		{ "nested", required_argument, NULL, 'n' },
+		{ "no-close", no_argument, NULL, 'N' },
+		{ "hold-seconds", required_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *confdir = NULL, *service = NULL, *user = NULL, *tty = NULL;
+	const char *rhost = NULL, *ruser = NULL, *as_user = NULL, *state = "none";
+	const char *exec_cmd = NULL, *detach_cmd = NULL;
+	int setcred = 0, nested = 1, no_close = 0, all_ok = 1;
+	double hold = 0;
+	struct pam_conv conv = { null_conv, NULL };
+	pam_handle_t *pamh = NULL;
+	struct creds before, after;
+	key_serial_t seen[64];
+	int nseen = 0, rc = PAM_SUCCESS, opt, i;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': confdir = optarg; break;
+		case 's': service = optarg; break;
+		case 'u': user = optarg; break;
+		case 't': tty = optarg; break;
+		case 'r': rhost = optarg; break;
+		case 'R': ruser = optarg; break;
+		case 'a': as_user = optarg; break;
+		case 'S': state = optarg; break;
+		case 'C': setcred = 1; break;
+		case 'e': exec_cmd = optarg; break;
+		case 'd': detach_cmd = optarg; break;
+		case 'N': no_close = 1; break;
+		case 'n':
+			nested = (int)strtol(optarg, &end, 10);
+			if (*end || nested < 1 || nested > 64)
+				usage("--nested must be 1..64");
+			break;
+		case 'h':
+			hold = strtod(optarg, &end);
+			if (*end || hold < 0)
+				usage("--hold-seconds must be a number >= 0");
+			break;
+		default:
+			usage(NULL);
+		}
+	}
+	if (optind != argc)
+		usage("unexpected argument");
+	if (!confdir || !service || !user)
+		usage("--confdir, --service and --user are required");
+	if (strcmp(state, "none") && strcmp(state, "own") && strcmp(state, "inherit"))
+		usage("--session-state must be none, own or inherit");
+
+	if (as_user) {
+		struct passwd *pw = getpwnam(as_user);
+
+		if (!pw)
+			usage("--as-user: no such user");
+		if (drop_to(pw) < 0) {
+			perror("pam_harness: cannot become --as-user");
+			return 2;
+		}
+	}
+
+	if (!strcmp(state, "none")) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "_uid_ses.%u", (unsigned)geteuid());
+		/* A fresh user has no user keyrings until something asks for
+		 * them; create them first or the join by name finds nothing.
+		 * Joining by name silently creates a new keyring when we may
+		 * not search the real one, so check we really got @us. */
+		if (keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1) < 0 ||
+		    keyctl_join_session_keyring(name) < 0 ||
+		    keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0) !=
+		    keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0)) {
+			fprintf(stderr, "pam_harness: cannot make %s the session keyring\n", name);
+			return 2;
+		}
+	} else if (!strcmp(state, "own")) {
+		if (keyctl_join_session_keyring(NULL) < 0) {
+			perror("pam_harness: join new session keyring");
+			return 2;
+		}
+	}
+
+	out("before_ses=%d", keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0));
+	out("before_useses=%d", keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0));
+
+	if (get_creds(&before) < 0) {
+		perror("pam_harness: credentials");
+		return 2;
+	}
+
+	rc = pam_start_confdir(service, user, &conv, confdir, &pamh);
+	if (rc != PAM_SUCCESS) {
+		fprintf(stderr, "pam_harness: pam_start_confdir: %s\n", pam_strerror(pamh, rc));
+		return 2;
+	}
+	if ((tty && pam_set_item(pamh, PAM_TTY, tty) != PAM_SUCCESS) ||
+	    (rhost && pam_set_item(pamh, PAM_RHOST, rhost) != PAM_SUCCESS) ||
+	    (ruser && pam_set_item(pamh, PAM_RUSER, ruser) != PAM_SUCCESS)) {
+		fprintf(stderr, "pam_harness: pam_set_item failed\n");
+		pam_end(pamh, PAM_SYSTEM_ERR);
+		return 2;
+	}
+
+	for (i = 1; i <= nested; i++) {
+		double t0 = now_ms();
+		key_serial_t ses;
+		int j;
+
+		rc = setcred ? pam_setcred(pamh, PAM_ESTABLISH_CRED)
+			     : pam_open_session(pamh, 0);
+		out("open_rc=%d", rc);
+		out("open_err=%s", pam_strerror(pamh, rc));
+		out("open_ms=%.3f", now_ms() - t0);
+		ses = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
+		out("ses=%d", ses);
+		if (rc != PAM_SUCCESS)
+			all_ok = 0;
+		for (j = 0; j < nseen && seen[j] != ses; j++)
+			;
+		if (j == nseen && ses > 0)
+			seen[nseen++] = ses;
+	}
+
+	if (exec_cmd || detach_cmd) {
+		struct passwd *pw = getpwnam(user);
+
+		if (!pw) {
+			fprintf(stderr, "pam_harness: %s: no such user\n", user);
+			all_ok = 0;
+		}
+		if (exec_cmd && !all_ok) {
+			out("exec_status=skipped");
+		} else if (exec_cmd) {
+			int status;
+			pid_t pid = fork();
+
+			if (pid == 0)
+				run_child(pw, exec_cmd, 0);
+			if (pid < 0 || waitpid(pid, &status, 0) < 0)
+				out("exec_status=error:%d", errno);
+			else if (WIFEXITED(status))
+				out("exec_status=%d", WEXITSTATUS(status));
+			else
+				out("exec_status=%d", 128 + WTERMSIG(status));
+		}
+		if (detach_cmd && !all_ok) {
+			out("detach_pid=skipped");
+		} else if (detach_cmd) {
+			pid_t pid = fork();
+
+			if (pid == 0)
+				run_child(pw, detach_cmd, 1);
+			out("detach_pid=%d", (int)pid);
+		}
+	}
+
+	if (hold > 0) {
+		struct timespec ts = { (time_t)hold, (long)((hold - (time_t)hold) * 1e9) };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+
+	for (i = nested; i >= 1 && !no_close; i--) {
+		double t0 = now_ms();
+
+		rc = setcred ? pam_setcred(pamh, PAM_DELETE_CRED)
+			     : pam_close_session(pamh, 0);
+		out("close_rc=%d", rc);
+		out("close_err=%s", pam_strerror(pamh, rc));
+		out("close_ms=%.3f", now_ms() - t0);
+	}
+
+	for (i = 0; i < nseen; i++) {
+		struct passwd *pw = getpwnam(user);
+		char buf[32];
+
+		out("state.%d=%s", seen[i], key_state(seen[i], pw, buf, sizeof(buf)));
+	}
+	out("creds_unchanged=%d", get_creds(&after) == 0 && same_creds(&before, &after));
+	out("done=1");
+	pam_end(pamh, rc);
+	return 0;
+}
