@@ -40,7 +40,6 @@ public final class Main implements Callable<Integer> {
         try {
             cfg = ConfigLoader.load(config);
         } catch (ConfigException e) {
-            log.error("configuration error: {}", e.getMessage());
             System.err.println("keyinitd: " + e.getMessage());
             return EXIT_CONFIG;
         }
@@ -48,7 +47,6 @@ public final class Main implements Callable<Integer> {
         try {
             daemon.start();
         } catch (Exception e) {
-            log.error("cannot start: {}", e.getMessage());
             System.err.println("keyinitd: cannot start: " + e.getMessage());
             return EXIT_START_FAILED;
         }

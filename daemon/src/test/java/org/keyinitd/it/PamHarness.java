@@ -1,7 +1,6 @@
 package org.keyinitd.it;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,7 +8,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Drives the real libpam through pam-shim/test/pam_harness (pam_start_confdir), loading the real
@@ -49,13 +47,8 @@ final class PamHarness {
         List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--confdir", confdir.toString(),
                 "--service", service, "--user", user));
         cmd.addAll(Arrays.asList(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("pam_harness hung: " + cmd);
-        }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        Commands.Result r = Commands.run(cmd);
+        return new Result(r.exit(), r.output());
     }
 
     /** The harness's key=value lines; repeated keys keep every value in order. */
