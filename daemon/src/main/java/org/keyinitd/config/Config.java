@@ -1,7 +1,7 @@
 package org.keyinitd.config;
 
 import java.nio.file.Path;
-import org.keyinitd.policy.Defaults;
+import org.keyinitd.policy.Policy;
 
 /** The daemon's validated configuration (docs/configuration.md has every key). */
 public record Config(
@@ -9,7 +9,7 @@ public record Config(
         Path socket,
         Path stateDir,
         Path auditLog,
-        Defaults defaults,
+        Policy policy,
         Limits limits) {
 
     public static final Path DEFAULT_FILE = Path.of("/etc/keyinitd/keyinitd.toml");

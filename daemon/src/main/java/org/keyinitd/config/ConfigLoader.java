@@ -10,13 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
-import java.util.stream.Collectors;
-import org.keyinitd.policy.Defaults;
 
 /** Reads and validates the TOML configuration file. */
 public final class ConfigLoader {
-    private static final TomlMapper MAPPER = TomlMapper.builder()
+    static final TomlMapper MAPPER = TomlMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .build();
@@ -35,34 +32,48 @@ public final class ConfigLoader {
     }
 
     public static Config parse(Path file, String text) throws ConfigException {
-        ConfigFile raw;
         TomlLines lines = new TomlLines(text);
+        ConfigFile raw;
         try {
             raw = MAPPER.readValue(text, ConfigFile.class);
         } catch (JacksonException e) {
-            throw translate(file, lines, e);
+            throw translate(file, lines, "", e);
         }
         if (raw == null) {
-            raw = new ConfigFile(null, null, null, null, null);
+            raw = new ConfigFile(null, null, null, null, null, null);
         }
-        return new Validator(file, lines).validate(raw);
+        return new ConfigValidator(file, lines).validate(raw);
     }
 
-    private static ConfigException translate(Path file, TomlLines lines, JacksonException e) {
+    /** Turns a Jackson binding error into file:line: field: reason. {@code prefix} roots relative paths. */
+    static ConfigException translate(Path file, TomlLines lines, String prefix, JacksonException e) {
         if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
-            List<String> path = m.getPath().stream()
-                    .map(JsonMappingException.Reference::getFieldName)
-                    .filter(n -> n != null)
-                    .collect(Collectors.toList());
-            String table = path.size() > 1 ? String.join(".", path.subList(0, path.size() - 1)) : "";
-            String key = path.isEmpty() ? null : path.get(path.size() - 1);
+            String path = join(prefix, m.getPath());
             String reason = m instanceof UnrecognizedPropertyException u
                     ? "unknown key '" + u.getPropertyName() + "'"
                     : cleanReason(m);
-            return new ConfigException(file.toString(), lines.lineOf(table, key), String.join(".", path), reason);
+            return new ConfigException(file.toString(), lines.lineOf(path), path, reason);
         }
         int line = e.getLocation() != null ? Math.max(0, e.getLocation().getLineNr()) : 0;
-        return new ConfigException(file.toString(), line, null, "not valid TOML: " + firstLine(e.getOriginalMessage()));
+        String reason = prefix.isEmpty() ? "not valid TOML: " + firstLine(e.getOriginalMessage())
+                : firstLine(e.getOriginalMessage());
+        return new ConfigException(file.toString(), prefix.isEmpty() ? line : lines.lineOf(prefix),
+                prefix.isEmpty() ? null : prefix, reason);
+    }
+
+    private static String join(String prefix, List<JsonMappingException.Reference> refs) {
+        StringBuilder sb = new StringBuilder(prefix);
+        for (JsonMappingException.Reference r : refs) {
+            if (r.getFieldName() != null) {
+                if (sb.length() > 0) {
+                    sb.append('.');
+                }
+                sb.append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex() + 1).append(']');
+            }
+        }
+        return sb.toString();
     }
 
     private static String cleanReason(JsonMappingException m) {
@@ -74,19 +85,25 @@ public final class ConfigLoader {
             return root.getMessage();
         }
         String msg = firstLine(m.getOriginalMessage());
-        if (msg.contains("Cannot deserialize value of type `java.lang.Integer`")) {
+        if (msg.contains("`java.lang.Integer`")) {
             return "expected an integer";
         }
-        if (msg.contains("Cannot deserialize value of type `java.lang.Boolean`")) {
+        if (msg.contains("`java.lang.Boolean`")) {
             return "expected true or false";
         }
-        if (msg.contains("Cannot deserialize value of type `java.lang.String`")) {
+        if (msg.contains("`java.lang.String`")) {
             return "expected a string";
+        }
+        if (msg.contains("`java.util.List`") || msg.contains("`java.util.ArrayList`")) {
+            return "expected an array of tables ([[...]])";
+        }
+        if (msg.contains("`java.util.Map`") || msg.contains("`java.util.LinkedHashMap`") || msg.contains("Section`")) {
+            return "expected a table";
         }
         return msg;
     }
 
-    private static String firstLine(String s) {
+    static String firstLine(String s) {
         if (s == null) {
             return "";
         }
@@ -101,56 +118,9 @@ public final class ConfigLoader {
         if (e instanceof java.nio.file.AccessDeniedException) {
             return "permission denied";
         }
+        if (e instanceof java.nio.charset.MalformedInputException) {
+            return "not UTF-8 text";
+        }
         return e.toString();
-    }
-
-    /** Semantic checks, each naming the key and its line. */
-    private record Validator(Path file, TomlLines lines) {
-        Config validate(ConfigFile raw) throws ConfigException {
-            Path socket = path("", "socket", raw.socket(), Config.DEFAULT_SOCKET);
-            Path stateDir = path("", "state_dir", raw.stateDir(), Config.DEFAULT_STATE_DIR);
-            Path auditLog = path("", "audit_log", raw.auditLog(), Config.DEFAULT_AUDIT_LOG);
-            Defaults defaults = raw.defaults() == null ? Defaults.FOLLOW_MODULE
-                    : new Defaults(Optional.ofNullable(raw.defaults().create()),
-                    Optional.ofNullable(raw.defaults().revoke()));
-            return new Config(file, socket, stateDir, auditLog, defaults, limits(raw.limits()));
-        }
-
-        private Limits limits(ConfigFile.LimitsSection s) throws ConfigException {
-            Limits d = Limits.DEFAULT;
-            if (s == null) {
-                return d;
-            }
-            return new Limits(
-                    range("max_frame", s.maxFrame(), d.maxFrame(), 256, 65535),
-                    range("max_connections", s.maxConnections(), d.maxConnections(), 1, 100_000),
-                    range("idle_timeout_ms", s.idleTimeoutMs(), d.idleTimeoutMillis(), 100, 3_600_000),
-                    range("request_timeout_ms", s.requestTimeoutMs(), d.requestTimeoutMillis(), 100, 600_000));
-        }
-
-        private int range(String key, Integer value, int dflt, int min, int max) throws ConfigException {
-            if (value == null) {
-                return dflt;
-            }
-            if (value < min || value > max) {
-                throw error("limits", key, "must be between " + min + " and " + max + ", got " + value);
-            }
-            return value;
-        }
-
-        private Path path(String table, String key, String value, Path dflt) throws ConfigException {
-            if (value == null) {
-                return dflt;
-            }
-            if (value.isEmpty() || !value.startsWith("/")) {
-                throw error(table, key, "must be an absolute path, got '" + value + "'");
-            }
-            return Path.of(value).normalize();
-        }
-
-        private ConfigException error(String table, String key, String reason) {
-            String field = table.isEmpty() ? key : table + "." + key;
-            return new ConfigException(file.toString(), lines.lineOf(table, key), field, reason);
-        }
     }
 }

@@ -2,6 +2,8 @@ package org.keyinitd.keyring;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Collection;
+import java.util.Map;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.linux.Kernel;
 import org.slf4j.Logger;
@@ -19,9 +21,6 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
     public static final String NAME_PREFIX = "keyinitd.";
     static final String REGISTRY_NAME = "keyinitd.registry";
 
-    /** Possessor: everything. Owner (the user): view, read, link, and SEARCH, which the join by name needs. */
-    public static final int SESSION_KEYRING_PERM = Kernel.KEY_POS_ALL
-            | Kernel.KEY_USR_VIEW | Kernel.KEY_USR_READ | Kernel.KEY_USR_SEARCH | Kernel.KEY_USR_LINK;
     /** Root-owned, possessor-only: no other process can search, join or modify it. */
     static final int REGISTRY_PERM = Kernel.KEY_POS_ALL | Kernel.KEY_USR_VIEW;
 
@@ -56,33 +55,48 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
     }
 
     /**
-     * Creates a session keyring owned by (and charged to) the user, with the user keyring linked
-     * in. The work is done with the thread's ids switched to the user's: the key takes its owner
-     * from the fsuid, and KEY_SPEC_USER_KEYRING resolves through the real uid.
+     * Creates a session keyring inside the registry. Owned by the user (the default): made with
+     * the thread's ids switched to the user's, since a key takes its owner, and its quota charge,
+     * from the fsuid. Owned by root: made with the daemon's own ids. Either way the user keyring
+     * is linked in with the ids switched (KEY_SPEC_USER_KEYRING resolves through the real uid, and
+     * linking needs the owner's LINK right on it), and the persistent keyring as root (fetching
+     * another uid's needs CAP_SETUID).
      */
     @Override
-    public SessionKeyring create(long uid, long gid) throws KeyringException {
+    public SessionKeyring create(long uid, long gid, KeyringSpec spec) throws KeyringException {
         String name = NAME_PREFIX + HexFormat.of().formatHex(randomBytes());
-        int serial = worker.call(k -> KeyringWorker.asUser(k, uid, gid, kk -> {
-            int key = kk.addKeyring(name, registry);
+        int serial = worker.call(k -> {
+            int key = spec.rootOwned() ? k.addKeyring(name, registry)
+                    : KeyringWorker.asUser(k, uid, gid, kk -> kk.addKeyring(name, registry));
             try {
-                kk.setPermissions(key, SESSION_KEYRING_PERM);
-                kk.link(Kernel.KEY_SPEC_USER_KEYRING, key);
-            } catch (KernelException e) {
-                discard(kk, key);
+                if (spec.linkUserKeyring()) {
+                    KeyringWorker.asUser(k, uid, gid, kk -> {
+                        kk.link(Kernel.KEY_SPEC_USER_KEYRING, key);
+                        return null;
+                    });
+                }
+                if (spec.linkPersistentKeyring()) {
+                    k.linkPersistentKeyring(uid, key);
+                }
+                k.setPermissions(key, spec.permissions()); // last: the links need the default possessor WRITE
+            } catch (KernelException | KeyringException e) {
+                discard(k, key);
                 throw e;
             }
             return key;
-        }), timeoutMillis);
+        }, timeoutMillis);
         return new SessionKeyring(name, serial);
     }
 
-    /** Revokes a session keyring and drops it from the registry. Already revoked or gone counts as done. */
     @Override
-    public void revoke(int serial) throws KeyringException {
+    public void kill(int serial, boolean invalidate) throws KeyringException {
         worker.call(k -> {
             try {
-                k.revoke(serial);
+                if (invalidate) {
+                    k.invalidate(serial);
+                } else {
+                    k.revoke(serial);
+                }
             } catch (KernelException e) {
                 if (!isGone(e)) {
                     throw e;
@@ -93,13 +107,21 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
         }, timeoutMillis);
     }
 
-    /** Drops a session keyring from the registry without revoking it: the session's processes keep it. */
     @Override
     public void release(int serial) throws KeyringException {
         worker.call(k -> {
             unlinkQuietly(k, serial);
             return null;
         }, timeoutMillis);
+    }
+
+    /**
+     * Reads the usage count from /proc/keys. It must be read on the worker thread: the file lists
+     * only keys the reading thread may view, and the worker is the one that possesses them.
+     */
+    @Override
+    public Map<Integer, Integer> usages(Collection<Integer> serials) throws KeyringException {
+        return worker.call(k -> ProcKeys.usages(serials), timeoutMillis);
     }
 
     private void unlinkQuietly(Kernel k, int serial) {

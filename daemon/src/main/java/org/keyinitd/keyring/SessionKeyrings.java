@@ -1,10 +1,21 @@
 package org.keyinitd.keyring;
 
+import java.util.Collection;
+import java.util.Map;
+
 /** The keyring operations a session needs; {@link KeyringService} is the kernel-backed one. */
 public interface SessionKeyrings {
-    SessionKeyring create(long uid, long gid) throws KeyringException;
+    SessionKeyring create(long uid, long gid, KeyringSpec spec) throws KeyringException;
 
-    void revoke(int serial) throws KeyringException;
+    /** Revokes (or invalidates) the keyring and drops the daemon's hold on it. Gone already counts as done. */
+    void kill(int serial, boolean invalidate) throws KeyringException;
 
+    /** Drops the daemon's hold on the keyring without harming it. */
     void release(int serial) throws KeyringException;
+
+    /**
+     * The kernel's usage counts of these keyrings (one of each is the daemon's own link). A
+     * keyring that is gone, revoked or invalidated is missing from the result.
+     */
+    Map<Integer, Integer> usages(Collection<Integer> serials) throws KeyringException;
 }

@@ -6,11 +6,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.config.Config;
+import org.keyinitd.config.ConfigException;
+import org.keyinitd.config.ConfigLoader;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.KeyringService;
 import org.keyinitd.linux.Kernel;
-import org.keyinitd.policy.Policy;
 import org.keyinitd.server.SocketServer;
+import org.keyinitd.service.DeferredRevoker;
+import org.keyinitd.service.NssUsers;
 import org.keyinitd.service.SessionService;
 import org.keyinitd.session.SessionRegistry;
 import org.slf4j.Logger;
@@ -29,6 +32,8 @@ public final class Daemon implements AutoCloseable {
     private KeyringService keyrings;
     private SessionRegistry registry;
     private SocketServer server;
+    private SessionService service;
+    private DeferredRevoker deferred;
 
     public Daemon(Config config, String version) {
         this.config = config;
@@ -44,8 +49,9 @@ public final class Daemon implements AutoCloseable {
             audit = AuditLog.open(config.auditLog());
             keyrings = KeyringService.start(kernel, config.limits().requestTimeoutMillis());
             registry = new SessionRegistry();
-            SessionService service = new SessionService(version, kernel::passwdByName, keyrings, registry, audit,
-                    new Policy(config.defaults()));
+            service = new SessionService(version, new NssUsers(kernel), keyrings, registry, audit, config.policy());
+            deferred = new DeferredRevoker(keyrings, registry, audit);
+            deferred.start();
             server = new SocketServer(config.socket(), config.limits(), service);
             server.start();
         } catch (IOException | KeyringException | RuntimeException e) {
@@ -65,6 +71,35 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Re-reads the configuration file. A valid file's policy applies to the next login; an
+     * invalid file is rejected and the running policy kept. Settings that only take effect at
+     * start (socket, paths, limits) are reported, not applied. Both outcomes are audited.
+     */
+    public synchronized boolean reload() {
+        if (service == null) {
+            return false;
+        }
+        Config next;
+        try {
+            next = ConfigLoader.load(config.file());
+        } catch (ConfigException e) {
+            log.error("reload rejected, keeping the running policy: {}", e.getMessage());
+            audit.record(AuditEvent.of("config.reload", "rejected").with("config", config.file().toString())
+                    .with("reason", e.getMessage()).build());
+            return false;
+        }
+        service.setPolicy(next.policy());
+        if (!next.socket().equals(config.socket()) || !next.stateDir().equals(config.stateDir())
+                || !next.auditLog().equals(config.auditLog()) || !next.limits().equals(config.limits())) {
+            log.warn("reload: socket, state_dir, audit_log and [limits] changes take effect at the next start");
+        }
+        audit.record(AuditEvent.of("config.reload", "ok").with("config", config.file().toString())
+                .with("rules", next.policy().rules().size()).build());
+        log.info("reloaded {}: {} rules", config.file(), next.policy().rules().size());
+        return true;
+    }
+
     public SessionRegistry sessions() {
         return registry;
     }
@@ -74,6 +109,10 @@ public final class Daemon implements AutoCloseable {
         if (server != null) {
             server.close();
             server = null;
+        }
+        if (deferred != null) {
+            deferred.close();
+            deferred = null;
         }
         if (keyrings != null) {
             keyrings.close();

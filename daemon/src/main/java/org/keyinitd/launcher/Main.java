@@ -1,6 +1,8 @@
 package org.keyinitd.launcher;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.keyinitd.config.Config;
@@ -11,18 +13,21 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
-/** {@code keyinitd}: runs the daemon in the foreground until SIGTERM or SIGINT. */
+/** {@code keyinitd}: runs the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads policy. */
 @Command(name = "keyinitd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Creates, tracks and revokes session keyrings for pam_keyinitd.so logins.",
+        description = {"Creates, tracks and revokes session keyrings for pam_keyinitd.so logins.",
+            "Runs in the foreground until SIGTERM or SIGINT; SIGHUP re-reads the configuration."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
-            "0:stopped cleanly (SIGTERM/SIGINT)",
+            "0:stopped cleanly; or --check-config found no mistake; or --explain printed its answer",
             "1:could not start (socket, audit log, keyrings)",
             "2:usage error",
             "3:configuration error (the message names file, line and field)"})
 public final class Main implements Callable<Integer> {
     static final int EXIT_START_FAILED = 1;
+    static final int EXIT_USAGE = 2;
     static final int EXIT_CONFIG = 3;
 
     private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -30,26 +35,63 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "configuration file (default: ${DEFAULT-VALUE})")
     Path config = Config.DEFAULT_FILE;
 
+    @Option(names = "--check-config", description = "validate the configuration file and exit")
+    boolean checkConfig;
+
+    @Option(names = "--explain", arity = "1..*", paramLabel = "KEY=VALUE",
+            description = {"show which rule a login would match and what it would get, e.g.",
+                "--explain user=alice service=sshd tty=pts/1 rhost=10.0.0.5",
+                "keys: user (required), uid, groups (a,b,...), service (default login), tty, rhost,",
+                "has_session_keyring, force, revoke (module arguments; true/false or bare)"})
+    List<String> explain;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
     @Override
     public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         Config cfg;
         try {
             cfg = ConfigLoader.load(config);
         } catch (ConfigException e) {
-            System.err.println("keyinitd: " + e.getMessage());
+            err.println("keyinitd: " + e.getMessage());
+            err.flush();
             return EXIT_CONFIG;
         }
+        if (checkConfig) {
+            out.printf("%s: OK (%d rules)%n", config, cfg.policy().rules().size());
+            out.flush();
+            return 0;
+        }
+        if (explain != null) {
+            try {
+                Explainer.explain(cfg, explain, out);
+                return 0;
+            } catch (Explainer.UsageException e) {
+                err.println("keyinitd: " + e.getMessage());
+                err.flush();
+                return EXIT_USAGE;
+            }
+        }
+        return run(cfg, err);
+    }
+
+    private int run(Config cfg, PrintWriter err) {
         Daemon daemon = new Daemon(cfg, version());
         try {
             daemon.start();
         } catch (Exception e) {
-            System.err.println("keyinitd: cannot start: " + e.getMessage());
+            err.println("keyinitd: cannot start: " + e.getMessage());
+            err.flush();
             return EXIT_START_FAILED;
         }
+        Signal.handle(new Signal("HUP"), sig -> daemon.reload());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping on signal");

@@ -3,8 +3,11 @@ package org.keyinitd.linux;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
+import java.util.LinkedHashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The one place that calls into native code: keyctl/add_key, per-thread credential syscalls and
@@ -36,8 +39,10 @@ public final class Kernel {
     private static final int KEYCTL_LINK = 8;
     private static final int KEYCTL_UNLINK = 9;
     private static final int KEYCTL_INVALIDATE = 21;
+    private static final int KEYCTL_GET_PERSISTENT = 22;
 
     private static final int PASSWD_STRUCT_SIZE = 48; // struct passwd on LP64
+    private static final int GROUP_STRUCT_SIZE = 32; // struct group on LP64
     private static final int NSS_BUFFER_SIZE = 16384;
 
     private final Libc libc;
@@ -84,6 +89,12 @@ public final class Kernel {
 
     public void invalidate(int key) throws KernelException {
         call("keyctl_invalidate", nr.keyctl(), (long) KEYCTL_INVALIDATE, (long) key);
+    }
+
+    /** KEYCTL_GET_PERSISTENT: links uid's persistent keyring into {@code destination}; returns its serial. */
+    public int linkPersistentKeyring(long uid, int destination) throws KernelException {
+        return (int) call("keyctl_get_persistent(" + uid + ")", nr.keyctl(), (long) KEYCTL_GET_PERSISTENT, uid,
+                (long) destination);
     }
 
     /** KEYCTL_DESCRIBE: "type;uid;gid;perm;description". */
@@ -158,6 +169,32 @@ public final class Kernel {
                 pwd.getInt(16) & 0xFFFF_FFFFL,
                 pwd.getInt(20) & 0xFFFF_FFFFL,
                 pwd.getPointer(32) == null ? "" : pwd.getPointer(32).getString(0)));
+    }
+
+    /** Names and numeric gids of the user's primary and supplementary groups (getgrouplist, getgrgid_r). */
+    public Set<String> groupsOf(String user, long primaryGid) throws KernelException {
+        int[] gids = new int[64];
+        IntByReference n = new IntByReference(gids.length);
+        if (libc.getgrouplist(user, (int) primaryGid, gids, n) < 0) {
+            gids = new int[n.getValue()];
+            n.setValue(gids.length);
+            if (libc.getgrouplist(user, (int) primaryGid, gids, n) < 0) {
+                throw new KernelException("getgrouplist(" + user + ")", KernelException.EINVAL, "group list changed while read");
+            }
+        }
+        Set<String> out = new LinkedHashSet<>();
+        Memory grp = new Memory(GROUP_STRUCT_SIZE);
+        Memory buf = new Memory(NSS_BUFFER_SIZE);
+        for (int i = 0; i < n.getValue(); i++) {
+            long gid = gids[i] & 0xFFFF_FFFFL;
+            out.add(Long.toString(gid));
+            PointerByReference result = new PointerByReference();
+            int rc = libc.getgrgid_r((int) gid, grp, buf, NSS_BUFFER_SIZE, result);
+            if (rc == 0 && result.getValue() != null) {
+                out.add(grp.getPointer(0).getString(0));
+            }
+        }
+        return out;
     }
 
     // ---- helpers -----------------------------------------------------------------------------

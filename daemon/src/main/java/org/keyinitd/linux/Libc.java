@@ -20,6 +20,8 @@ interface Libc extends Library {
 
     int getgrouplist(String user, int group, int[] groups, IntByReference ngroups);
 
+    int getgrgid_r(int gid, Pointer grp, Pointer buf, long buflen, PointerByReference result);
+
     String strerror(int errnum);
 
     int getpid();

@@ -1,9 +1,15 @@
 package org.keyinitd.policy;
 
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
 import org.keyinitd.protocol.ModuleFlags;
 
-/** Everything policy may look at for one login. */
+/**
+ * Everything policy may look at for one login. {@code groups} is resolved lazily (names and
+ * numeric gids of the user's primary and supplementary groups), so logins that no group rule
+ * looks at cost no NSS lookup.
+ */
 public record LoginContext(
         String service,
         String user,
@@ -11,5 +17,6 @@ public record LoginContext(
         Optional<String> tty,
         Optional<String> rhost,
         boolean hasSessionKeyring,
-        ModuleFlags moduleFlags) {
+        ModuleFlags moduleFlags,
+        Supplier<Set<String>> groups) {
 }

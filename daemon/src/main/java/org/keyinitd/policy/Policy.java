@@ -1,23 +1,106 @@
 package org.keyinitd.policy;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.Function;
+
 /**
- * Decides what a login gets. Precedence: a value set in the config wins over the module's
- * argument; an unset value falls back to the module's argument (docs/policy.md).
+ * Ordered rules, first match wins, then {@code [defaults]}. Each action is resolved on its own:
+ * the matching rule's value, else the {@code [defaults]} value, else (for create and revoke) the
+ * module's argument, else the built-in default (docs/policy.md, "Precedence").
  */
 public final class Policy {
-    static final String DEFAULTS_RULE = "defaults";
+    public static final String DEFAULTS_RULE = "defaults";
 
-    private final Defaults defaults;
+    private final List<Rule> rules;
+    private final Actions defaults;
 
-    public Policy(Defaults defaults) {
+    public Policy(List<Rule> rules, Actions defaults) {
+        this.rules = List.copyOf(rules);
         this.defaults = defaults;
     }
 
+    /** No rules, nothing set: behaves exactly like pam_keyinit with the module's arguments. */
+    public static Policy followModule() {
+        return new Policy(List.of(), Actions.NONE);
+    }
+
+    public List<Rule> rules() {
+        return rules;
+    }
+
+    public Actions defaults() {
+        return defaults;
+    }
+
+    public Optional<Rule> firstMatch(LoginContext login) {
+        return rules.stream().filter(r -> r.match().matches(login)).findFirst();
+    }
+
     public PolicyDecision decide(LoginContext login) {
-        CreateMode create = defaults.create()
-                .orElse(login.moduleFlags().force() ? CreateMode.ALWAYS : CreateMode.IF_MISSING);
-        boolean revoke = defaults.revoke().orElse(login.moduleFlags().revoke());
-        return new PolicyDecision(action(create, login.hasSessionKeyring()), revoke, DEFAULTS_RULE);
+        return explain(login).decision();
+    }
+
+    /** The decision, with where each of its values came from (for --explain). */
+    public Explanation explain(LoginContext login) {
+        Optional<Rule> rule = firstMatch(login);
+        Sources src = new Sources(rule, defaults);
+        CreateMode create = src.pick("create", Actions::create,
+                login.moduleFlags().force() ? CreateMode.ALWAYS : CreateMode.IF_MISSING, "module argument (force)");
+        RevokeMode revoke = src.pick("revoke", Actions::revoke,
+                RevokeMode.of(login.moduleFlags().revoke()), "module argument (revoke)");
+        PolicyDecision decision = new PolicyDecision(
+                action(create, login.hasSessionKeyring()),
+                revoke,
+                src.pick("close_action", Actions::closeAction, CloseAction.REVOKE, "built-in default"),
+                src.pick("link_user_keyring", Actions::linkUserKeyring, true, "built-in default"),
+                src.pick("link_persistent_keyring", Actions::linkPersistentKeyring, false, "built-in default"),
+                src.pick("owner", Actions::owner, Owner.USER, "built-in default"),
+                src.pickInt("permissions", Actions::permissions, KeyPermissions.DEFAULT),
+                src.pickInt("max_sessions_per_user", Actions::maxSessionsPerUser, 0),
+                rule.map(Rule::name).orElse(DEFAULTS_RULE));
+        return new Explanation(rule, rule.map(rules::indexOf).orElse(-1), decision, Map.copyOf(src.sources));
+    }
+
+    /** A decision and, per action key, the source of its value. */
+    public record Explanation(Optional<Rule> rule, int ruleIndex, PolicyDecision decision, Map<String, String> sources) {
+    }
+
+    /** Resolves one action at a time and remembers where each value came from. */
+    private static final class Sources {
+        private final Optional<Rule> rule;
+        private final Actions defaults;
+        private final Map<String, String> sources = new LinkedHashMap<>();
+
+        Sources(Optional<Rule> rule, Actions defaults) {
+            this.rule = rule;
+            this.defaults = defaults;
+        }
+
+        <T> T pick(String key, Function<Actions, Optional<T>> field, T fallback, String fallbackSource) {
+            Optional<T> fromRule = rule.flatMap(r -> field.apply(r.actions()));
+            if (fromRule.isPresent()) {
+                sources.put(key, "rule " + rule.get().name());
+                return fromRule.get();
+            }
+            Optional<T> fromDefaults = field.apply(defaults);
+            if (fromDefaults.isPresent()) {
+                sources.put(key, "[defaults]");
+                return fromDefaults.get();
+            }
+            sources.put(key, fallbackSource);
+            return fallback;
+        }
+
+        int pickInt(String key, Function<Actions, OptionalInt> field, int fallback) {
+            return pick(key, a -> {
+                OptionalInt v = field.apply(a);
+                return v.isPresent() ? Optional.of(v.getAsInt()) : Optional.empty();
+            }, fallback, "built-in default");
+        }
     }
 
     private static PolicyDecision.Action action(CreateMode create, boolean hasSessionKeyring) {

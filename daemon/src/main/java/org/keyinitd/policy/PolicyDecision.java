@@ -1,7 +1,24 @@
 package org.keyinitd.policy;
 
-/** What happens to one login's keyring, and which rule said so. */
-public record PolicyDecision(Action action, boolean revokeOnClose, String rule) {
+/**
+ * The resolved outcome for one login: every action with a value, and the rule that decided
+ * (the first rule that matched, or "defaults").
+ */
+public record PolicyDecision(
+        Action action,
+        RevokeMode revoke,
+        CloseAction closeAction,
+        boolean linkUserKeyring,
+        boolean linkPersistentKeyring,
+        Owner owner,
+        int permissions,
+        int maxSessionsPerUser,
+        String rule) {
+
     /** The outcome at open. */
     public enum Action { CREATE, KEEP_EXISTING, SKIP }
+
+    public boolean revokeOnClose() {
+        return revoke == RevokeMode.ALWAYS;
+    }
 }

@@ -7,7 +7,9 @@ public enum Decision {
     SKIPPED(3),
     REVOKED(4),
     KEPT(5),
-    UNSUPPORTED(6);
+    UNSUPPORTED(6),
+    DEFERRED(7),
+    INVALIDATED(8);
 
     private final int code;
 

@@ -23,7 +23,8 @@ public enum Field {
     WILL_REVOKE(16, FieldType.BOOL, 1),
     SERVER_VERSION(17, FieldType.STR, 64),
     ERRNO(18, FieldType.U32, 4),
-    ABORT(19, FieldType.BOOL, 1);
+    ABORT(19, FieldType.BOOL, 1),
+    JOIN_AS_CALLER(20, FieldType.BOOL, 1);
 
     private static final Map<Integer, Field> BY_TAG = new HashMap<>();
 

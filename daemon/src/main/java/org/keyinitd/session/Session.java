@@ -2,8 +2,10 @@ package org.keyinitd.session;
 
 import java.time.Instant;
 import java.util.Optional;
+import org.keyinitd.policy.CloseAction;
+import org.keyinitd.policy.RevokeMode;
 
-/** One live login whose keyring the daemon made. */
+/** One login whose keyring the daemon made, from OPEN until its keyring is dealt with. */
 public record Session(
         String id,
         String user,
@@ -15,7 +17,17 @@ public record Session(
         int pid,
         String keyringName,
         int keyringSerial,
-        boolean revokeOnClose,
+        RevokeMode revoke,
+        CloseAction closeAction,
         String rule,
-        Instant openedAt) {
+        Instant openedAt,
+        State state) {
+
+    /** OPEN: logged in. CLOSING: logged out, revocation deferred until nothing holds the keyring. */
+    public enum State { OPEN, CLOSING }
+
+    public Session withState(State newState) {
+        return new Session(id, user, uid, service, tty, rhost, ruser, pid, keyringName, keyringSerial, revoke,
+                closeAction, rule, openedAt, newState);
+    }
 }

@@ -8,7 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
-/** The live sessions, keyed by session id. Thread-safe; persistence comes with issue 4's state dir. */
+/** The daemon's sessions, open and closing, keyed by session id. Thread-safe. */
 public final class SessionRegistry {
     private final ConcurrentMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
@@ -35,8 +35,23 @@ public final class SessionRegistry {
         return Optional.ofNullable(sessions.remove(id));
     }
 
+    /** Moves an open session to CLOSING; false if it was not open (closed meanwhile). */
+    public boolean markClosing(String id) {
+        Session s = sessions.get(id);
+        return s != null && s.state() == Session.State.OPEN
+                && sessions.replace(id, s, s.withState(Session.State.CLOSING));
+    }
+
     public Collection<Session> all() {
         return List.copyOf(sessions.values());
+    }
+
+    public List<Session> inState(Session.State state) {
+        return sessions.values().stream().filter(s -> s.state() == state).toList();
+    }
+
+    public long openSessionsOf(long uid) {
+        return sessions.values().stream().filter(s -> s.uid() == uid && s.state() == Session.State.OPEN).count();
     }
 
     public int size() {

@@ -7,7 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.keyinitd.policy.Actions;
 import org.keyinitd.policy.CreateMode;
+import org.keyinitd.policy.Owner;
+import org.keyinitd.policy.RevokeMode;
 
 class ConfigLoaderTest {
     private static final Path FILE = Path.of("/etc/keyinitd/test.toml");
@@ -18,8 +21,8 @@ class ConfigLoaderTest {
         assertThat(c.socket()).isEqualTo(Path.of("/run/keyinitd/keyinitd.sock"));
         assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/keyinitd"));
         assertThat(c.auditLog()).isEqualTo(Path.of("/var/log/keyinitd/audit.log"));
-        assertThat(c.defaults().create()).isEmpty();
-        assertThat(c.defaults().revoke()).isEmpty();
+        assertThat(c.policy().defaults()).isEqualTo(Actions.NONE);
+        assertThat(c.policy().rules()).isEmpty();
         assertThat(c.limits()).isEqualTo(Limits.DEFAULT);
     }
 
@@ -39,8 +42,8 @@ class ConfigLoaderTest {
                 request_timeout_ms = 500
                 """);
         assertThat(c.socket()).isEqualTo(Path.of("/run/k/k.sock"));
-        assertThat(c.defaults().create()).contains(CreateMode.ALWAYS);
-        assertThat(c.defaults().revoke()).contains(true);
+        assertThat(c.policy().defaults().create()).contains(CreateMode.ALWAYS);
+        assertThat(c.policy().defaults().revoke()).contains(RevokeMode.ALWAYS);
         assertThat(c.limits()).isEqualTo(new Limits(2048, 10, 1000, 500));
     }
 
@@ -49,6 +52,19 @@ class ConfigLoaderTest {
         Path shipped = Path.of("..", "config", "keyinitd.toml");
         Config c = ConfigLoader.load(shipped);
         assertThat(c.socket()).isEqualTo(Config.DEFAULT_SOCKET);
+        assertThat(c.policy().rules()).as("rules are commented out: installing changes nothing").isEmpty();
+        assertThat(c.policy().defaults()).isEqualTo(Actions.NONE);
+    }
+
+    @Test
+    void theSitePolicyExampleIsValidAndShowsEveryFeature() throws Exception {
+        Config c = ConfigLoader.load(Path.of("..", "config", "examples", "site-policy.toml"));
+        assertThat(c.policy().rules()).hasSize(5);
+        assertThat(c.policy().rules()).anySatisfy(r -> assertThat(r.actions().revoke()).contains(RevokeMode.WHEN_UNUSED));
+        assertThat(c.policy().rules()).anySatisfy(r -> assertThat(r.actions().owner()).contains(Owner.ROOT));
+        assertThat(c.policy().rules()).anySatisfy(r -> assertThat(r.actions().permissions()).isPresent());
+        assertThat(c.policy().rules()).anySatisfy(r -> assertThat(r.match().group()).isPresent());
+        assertThat(c.policy().rules()).anySatisfy(r -> assertThat(r.match().hasSessionKeyring()).isPresent());
     }
 
     @Test
@@ -74,7 +90,7 @@ class ConfigLoaderTest {
         assertError("""
                 [defaults]
                 revoke = "yes"
-                """, 2, "defaults.revoke", "true or false");
+                """, 2, "defaults.revoke", "'yes' is not one of true, false, \"when-unused\"");
     }
 
     @Test

@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.Collection;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,11 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.keyring.KeyringException;
+import org.keyinitd.keyring.KeyringSpec;
 import org.keyinitd.keyring.SessionKeyring;
 import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.linux.Passwd;
-import org.keyinitd.policy.Defaults;
 import org.keyinitd.policy.Policy;
 import org.keyinitd.protocol.CloseRequest;
 import org.keyinitd.protocol.Decision;
@@ -52,14 +55,23 @@ class SessionServiceTest {
     void setUp() throws Exception {
         audit = AuditLog.open(dir.resolve("audit.log"));
         keyrings = new RecordingKeyrings();
-        UserDirectory users = name -> switch (name) {
-            case "alice" -> Optional.of(new Passwd("alice", 1001, 1001, "/home/alice"));
-            case "bob" -> Optional.of(new Passwd("bob", 1002, 1002, "/home/bob"));
-            case "broken" -> throw new KernelException("getpwnam_r(broken)", 5, "I/O error");
-            default -> Optional.empty();
+        UserDirectory users = new UserDirectory() {
+            @Override
+            public Optional<Passwd> byName(String name) throws KernelException {
+                return switch (name) {
+                    case "alice" -> Optional.of(new Passwd("alice", 1001, 1001, "/home/alice"));
+                    case "bob" -> Optional.of(new Passwd("bob", 1002, 1002, "/home/bob"));
+                    case "broken" -> throw new KernelException("getpwnam_r(broken)", 5, "I/O error");
+                    default -> Optional.empty();
+                };
+            }
+
+            @Override
+            public Set<String> groupsOf(Passwd user) {
+                return Set.of(user.name());
+            }
         };
-        service = new SessionService("test", users, keyrings, new SessionRegistry(), audit,
-                new Policy(Defaults.FOLLOW_MODULE));
+        service = new SessionService("test", users, keyrings, new SessionRegistry(), audit, Policy.followModule());
     }
 
     @AfterEach
@@ -174,7 +186,7 @@ class SessionServiceTest {
         KeyringException failWith;
 
         @Override
-        public SessionKeyring create(long uid, long gid) throws KeyringException {
+        public SessionKeyring create(long uid, long gid, KeyringSpec spec) throws KeyringException {
             if (failWith != null) {
                 throw failWith;
             }
@@ -184,8 +196,13 @@ class SessionServiceTest {
         }
 
         @Override
-        public void revoke(int serial) {
+        public void kill(int serial, boolean invalidate) {
             revoked.add(serial);
+        }
+
+        @Override
+        public Map<Integer, Integer> usages(Collection<Integer> serials) {
+            return Map.of();
         }
 
         @Override

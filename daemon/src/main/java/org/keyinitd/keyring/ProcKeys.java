@@ -1,0 +1,44 @@
+package org.keyinitd.keyring;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.keyinitd.linux.KernelException;
+
+/**
+ * Reads /proc/keys: "ID FLAGS USAGE TIMEOUT PERM UID GID TYPE DESCRIPTION", ID in hex. The
+ * usage count is the number of references: one per link from a keyring and one per set of
+ * process credentials that has the key as its session (or process, thread) keyring.
+ */
+final class ProcKeys {
+    private static final Path PROC_KEYS = Path.of("/proc/keys");
+
+    private ProcKeys() {
+    }
+
+    /** Usage counts of the live (not revoked, not dead) keys among {@code serials}. */
+    static Map<Integer, Integer> usages(Collection<Integer> serials) throws KernelException {
+        Set<String> wanted = new HashSet<>();
+        for (int s : serials) {
+            wanted.add(String.format("%08x", s));
+        }
+        Map<Integer, Integer> out = new HashMap<>();
+        try (var lines = Files.lines(PROC_KEYS)) {
+            lines.forEach(line -> {
+                String[] cols = line.trim().split("\\s+", 4);
+                if (cols.length > 2 && wanted.contains(cols[0])
+                        && cols[1].indexOf('R') < 0 && cols[1].indexOf('D') < 0 && cols[1].indexOf('i') < 0) {
+                    out.put(Integer.parseUnsignedInt(cols[0], 16), Integer.parseInt(cols[2]));
+                }
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new KernelException("read /proc/keys", KernelException.ENOENT, e.getMessage());
+        }
+        return out;
+    }
+}

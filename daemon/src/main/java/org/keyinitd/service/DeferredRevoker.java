@@ -1,0 +1,106 @@
+package org.keyinitd.service;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.keyinitd.audit.AuditLog;
+import org.keyinitd.keyring.KeyringException;
+import org.keyinitd.keyring.SessionKeyrings;
+import org.keyinitd.policy.CloseAction;
+import org.keyinitd.session.Session;
+import org.keyinitd.session.SessionRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finishes {@code revoke = "when-unused"}: every {@link #INTERVAL_MILLIS} it reads the usage
+ * counts of the closing sessions' keyrings and revokes each one whose only remaining reference is
+ * the daemon's own registry link.
+ *
+ * <p>Process credentials are freed lazily (after an RCU grace period), so a count can still
+ * include a process that has just exited. That can only make a count too high, never too low:
+ * the effect is that revocation follows the last holder's exit by up to one interval plus that
+ * lag, never that a keyring in use is revoked.
+ */
+public final class DeferredRevoker implements AutoCloseable {
+    public static final long INTERVAL_MILLIS = 500;
+    /** The registry's link to the keyring: the one reference that is the daemon's own. */
+    static final int DAEMON_REFERENCES = 1;
+
+    private static final Logger log = LoggerFactory.getLogger(DeferredRevoker.class);
+
+    private final SessionKeyrings keyrings;
+    private final SessionRegistry registry;
+    private final AuditLog audit;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "deferred-revoker");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public DeferredRevoker(SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit) {
+        this.keyrings = keyrings;
+        this.registry = registry;
+        this.audit = audit;
+    }
+
+    public void start() {
+        timer.scheduleWithFixedDelay(this::sweepQuietly, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void sweepQuietly() {
+        try {
+            sweep();
+        } catch (RuntimeException e) {
+            log.error("deferred revocation sweep failed", e); // try again next interval
+        }
+    }
+
+    /** One pass over the closing sessions. */
+    void sweep() {
+        List<Session> closing = registry.inState(Session.State.CLOSING);
+        if (closing.isEmpty()) {
+            return;
+        }
+        Map<Integer, Integer> usage;
+        try {
+            usage = keyrings.usages(closing.stream().map(Session::keyringSerial).toList());
+        } catch (KeyringException e) {
+            log.warn("cannot read keyring usage: {}", e.getMessage());
+            return;
+        }
+        for (Session s : closing) {
+            Integer count = usage.get(s.keyringSerial());
+            if (count == null) {
+                finish(s, "gone", "the keyring was already revoked or gone");
+            } else if (count <= DAEMON_REFERENCES) {
+                kill(s);
+            }
+        }
+    }
+
+    private void kill(Session s) {
+        boolean invalidate = s.closeAction() == CloseAction.INVALIDATE;
+        try {
+            keyrings.kill(s.keyringSerial(), invalidate);
+        } catch (KeyringException e) {
+            log.error("cannot revoke keyring {} of session {}: {}", s.keyringSerial(), s.id(), e.getMessage());
+            return; // stays CLOSING; tried again next interval
+        }
+        finish(s, invalidate ? "invalidated" : "revoked", "last holder gone");
+    }
+
+    private void finish(Session s, String outcome, String reason) {
+        if (registry.remove(s.id()).isPresent()) {
+            audit.record(SessionAudit.session(SessionAudit.REVOKE, outcome, s).with("reason", reason).build());
+            log.info("session {} for {}: keyring {} {} ({})", s.id(), s.user(), s.keyringSerial(), outcome, reason);
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

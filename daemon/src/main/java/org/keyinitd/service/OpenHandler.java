@@ -1,0 +1,163 @@
+package org.keyinitd.service;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.keyinitd.audit.AuditLog;
+import org.keyinitd.keyring.KeyringException;
+import org.keyinitd.keyring.KeyringSpec;
+import org.keyinitd.keyring.SessionKeyring;
+import org.keyinitd.keyring.SessionKeyrings;
+import org.keyinitd.linux.KernelException;
+import org.keyinitd.linux.Passwd;
+import org.keyinitd.policy.LoginContext;
+import org.keyinitd.policy.Owner;
+import org.keyinitd.policy.Policy;
+import org.keyinitd.policy.PolicyDecision;
+import org.keyinitd.policy.RevokeMode;
+import org.keyinitd.protocol.Decision;
+import org.keyinitd.protocol.Field;
+import org.keyinitd.protocol.Fields;
+import org.keyinitd.protocol.Op;
+import org.keyinitd.protocol.OpenRequest;
+import org.keyinitd.protocol.ProtocolException;
+import org.keyinitd.protocol.Reply;
+import org.keyinitd.protocol.Status;
+import org.keyinitd.server.PeerCredentials;
+import org.keyinitd.session.Session;
+import org.keyinitd.session.SessionRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** OPEN: authorize, resolve the user, ask policy, make the keyring, register, record. */
+final class OpenHandler {
+    private static final Logger log = LoggerFactory.getLogger(OpenHandler.class);
+
+    private final UserDirectory users;
+    private final SessionKeyrings keyrings;
+    private final SessionRegistry registry;
+    private final AuditLog audit;
+
+    OpenHandler(UserDirectory users, SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit) {
+        this.users = users;
+        this.keyrings = keyrings;
+        this.registry = registry;
+        this.audit = audit;
+    }
+
+    Reply open(PeerCredentials peer, OpenRequest req, Policy policy) throws ProtocolException {
+        Optional<String> refusal = Authorizer.checkOpen(peer, req.uid());
+        if (refusal.isPresent()) {
+            return deny(peer, req, refusal.get(), null);
+        }
+        Passwd pw = resolve(peer, req);
+        PolicyDecision decision = policy.decide(new LoginContext(req.service(), req.user(), req.uid(), req.tty(),
+                req.rhost(), req.hasSessionKeyring(), req.moduleFlags(), groups(pw)));
+        return switch (decision.action()) {
+            case KEEP_EXISTING -> notCreated(peer, req, decision, Decision.KEPT_EXISTING, "kept-existing");
+            case SKIP -> notCreated(peer, req, decision, Decision.SKIPPED, "skipped");
+            case CREATE -> create(peer, req, pw, decision);
+        };
+    }
+
+    private Supplier<Set<String>> groups(Passwd pw) {
+        return () -> {
+            try {
+                return users.groupsOf(pw);
+            } catch (KernelException e) {
+                // A group rule then does not match: fail towards the defaults, and say so.
+                log.warn("cannot resolve groups of {}: {}; group rules will not match", pw.name(), e.getMessage());
+                return Set.of();
+            }
+        };
+    }
+
+    private Reply deny(PeerCredentials peer, OpenRequest req, String why, String rule) {
+        audit.record(SessionAudit.open("denied", peer, req).with("rule", rule).with("reason", why).build());
+        log.warn("{}: OPEN for {} denied: {}", peer, req.user(), why);
+        return Reply.error(Op.OPEN.code(), Status.DENIED, why);
+    }
+
+    private Passwd resolve(PeerCredentials peer, OpenRequest req) throws ProtocolException {
+        Optional<Passwd> pw;
+        try {
+            pw = users.byName(req.user());
+        } catch (KernelException e) {
+            audit.record(SessionAudit.open("error", peer, req).with("reason", e.getMessage()).build());
+            throw new ProtocolException(Status.FAILED, "cannot look up user " + req.user() + ": " + e.getMessage());
+        }
+        if (pw.isEmpty()) {
+            audit.record(SessionAudit.open("error", peer, req).with("reason", "unknown user").build());
+            throw new ProtocolException(Status.FAILED, "unknown user " + req.user());
+        }
+        if (pw.get().uid() != req.uid()) {
+            String why = "user " + req.user() + " has uid " + pw.get().uid() + ", request says " + req.uid();
+            audit.record(SessionAudit.open("error", peer, req).with("reason", why).build());
+            throw new ProtocolException(Status.BAD_REQUEST, why);
+        }
+        return pw.get();
+    }
+
+    private Reply notCreated(PeerCredentials peer, OpenRequest req, PolicyDecision decision, Decision what,
+                             String outcome) {
+        audit.record(SessionAudit.open(outcome, peer, req).with("rule", decision.rule()).build());
+        return Reply.ok(Op.OPEN, Fields.builder()
+                .putU32(Field.DECISION, what.code())
+                .put(Field.RULE, decision.rule())
+                .build());
+    }
+
+    private Reply create(PeerCredentials peer, OpenRequest req, Passwd pw, PolicyDecision decision) {
+        int max = decision.maxSessionsPerUser();
+        if (max > 0 && registry.openSessionsOf(req.uid()) >= max) {
+            return deny(peer, req, "user " + req.user() + " already has " + max
+                    + " open sessions (max_sessions_per_user in rule " + decision.rule() + ")", decision.rule());
+        }
+        // The module joins a root-owned keyring as its owner, with its own ids: only a root caller can.
+        boolean rootOwned = decision.owner() == Owner.ROOT && peer.isRoot();
+        KeyringSpec spec = new KeyringSpec(rootOwned, decision.permissions(), decision.linkUserKeyring(),
+                decision.linkPersistentKeyring());
+        SessionKeyring keyring;
+        try {
+            keyring = keyrings.create(req.uid(), pw.gid(), spec);
+        } catch (KeyringException e) {
+            return createFailed(peer, req, decision, e);
+        }
+        Session session = new Session(registry.newId(), req.user(), req.uid(), req.service(), req.tty(), req.rhost(),
+                req.ruser(), peer.pid(), keyring.name(), keyring.serial(), decision.revoke(), decision.closeAction(),
+                decision.rule(), Instant.now(), Session.State.OPEN);
+        registry.add(session);
+        audit.record(SessionAudit.open("created", peer, req).with("session", session.id())
+                .with("keyring", keyring.serial()).with("rule", decision.rule())
+                .with("revoke", decision.revoke().configName())
+                .with("owner", rootOwned ? "root" : "user")
+                .with("persistent_linked", decision.linkPersistentKeyring() ? true : null).build());
+        log.info("{}: session {} for {} ({}): created keyring {} (rule {})", peer, session.id(), req.user(),
+                req.service(), keyring.serial(), decision.rule());
+        Fields.Builder reply = Fields.builder()
+                .putU32(Field.DECISION, Decision.CREATED.code())
+                .put(Field.SESSION_ID, session.id())
+                .put(Field.KEYRING_NAME, keyring.name())
+                .putI32(Field.KEYRING_SERIAL, keyring.serial())
+                .put(Field.WILL_REVOKE, decision.revoke() == RevokeMode.ALWAYS)
+                .put(Field.RULE, decision.rule());
+        if (rootOwned) {
+            reply.put(Field.JOIN_AS_CALLER, true);
+        }
+        return Reply.ok(Op.OPEN, reply.build());
+    }
+
+    private Reply createFailed(PeerCredentials peer, OpenRequest req, PolicyDecision decision, KeyringException e) {
+        if (e.errno() == KernelException.ENOSYS) {
+            // No keyring support in this kernel: like pam_keyinit, the login goes on without one.
+            return notCreated(peer, req, decision, Decision.UNSUPPORTED, "unsupported");
+        }
+        audit.record(SessionAudit.open("error", peer, req).with("rule", decision.rule())
+                .with("reason", e.getMessage()).with("errno", e.errno() == 0 ? null : e.errno()).build());
+        log.error("{}: cannot create session keyring for {}: {}", peer, req.user(), e.getMessage());
+        String message = "cannot create session keyring for " + req.user() + ": " + e.getMessage();
+        return e.errno() != 0 ? Reply.error(Op.OPEN.code(), Status.FAILED, message, e.errno())
+                : Reply.error(Op.OPEN.code(), Status.FAILED, message);
+    }
+}
