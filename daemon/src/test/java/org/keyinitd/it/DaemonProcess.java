@@ -36,11 +36,52 @@ final class DaemonProcess implements AutoCloseable {
         return d;
     }
 
-    private void launch(String extraToml) throws IOException, InterruptedException {
-        Path config = dir.resolve("keyinitd.toml");
-        Files.writeString(config, "socket = \"" + socket + "\"\n"
+    /** Rewrites the config file: the test's paths plus {@code extraToml}. */
+    void writeConfig(String extraToml) throws IOException {
+        Files.writeString(config(), "socket = \"" + socket + "\"\n"
                 + "state_dir = \"" + dir.resolve("state") + "\"\n"
                 + "audit_log = \"" + auditLog + "\"\n" + extraToml);
+    }
+
+    Path config() {
+        return dir.resolve("keyinitd.toml");
+    }
+
+    /** SIGHUP, then waits until the reload shows in the audit log (either outcome). */
+    JsonNode reload() throws IOException, InterruptedException {
+        int before = audit("config.reload", "ok").size() + audit("config.reload", "rejected").size();
+        Commands.check(List.of("kill", "-HUP", Long.toString(process.pid())));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            List<JsonNode> all = new ArrayList<>(audit("config.reload", "ok"));
+            all.addAll(audit("config.reload", "rejected"));
+            if (all.size() > before) {
+                all.sort(java.util.Comparator.comparing(n -> n.get("ts").asText()));
+                return all.get(all.size() - 1);
+            }
+            Thread.sleep(20);
+        }
+        throw new IOException("no config.reload audit line within 10 s of SIGHUP:\n" + log());
+    }
+
+    /** Waits for an audit line matching {@code test}, at most {@code seconds}. */
+    JsonNode awaitAudit(java.util.function.Predicate<JsonNode> test, int seconds) throws IOException,
+            InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            for (JsonNode n : audit()) {
+                if (test.test(n)) {
+                    return n;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no matching audit line within " + seconds + " s; audit log:\n" + audit());
+    }
+
+    private void launch(String extraToml) throws IOException, InterruptedException {
+        writeConfig(extraToml);
+        Path config = config();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         process = new ProcessBuilder(java, "-jar", jar().toString(), "--config", config.toString())
                 .redirectErrorStream(true)
