@@ -32,6 +32,7 @@ static const struct field_spec specs[KID_F_MAX_KNOWN + 1] = {
 	[KID_F_SERVER_VERSION]      = { "SERVER_VERSION", KID_T_STR, KID_MAX_SERVER_VERSION },
 	[KID_F_ERRNO]               = { "ERRNO", KID_T_U32, 0 },
 	[KID_F_ABORT]               = { "ABORT", KID_T_BOOL, 0 },
+	[KID_F_JOIN_AS_CALLER]      = { "JOIN_AS_CALLER", KID_T_BOOL, 0 },
 };
 
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, <= U+10FFFF. */
@@ -287,6 +288,7 @@ static void *dest_of(struct kid_reply *r, unsigned tag)
 	case KID_F_WILL_REVOKE:		return &r->will_revoke;
 	case KID_F_SERVER_VERSION:	return r->server_version;
 	case KID_F_ERRNO:		return &r->err_no;
+	case KID_F_JOIN_AS_CALLER:	return &r->join_as_caller;
 	default:			return NULL;
 	}
 }

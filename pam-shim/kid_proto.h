@@ -51,7 +51,8 @@ enum kid_tag {
 	KID_F_SERVER_VERSION = 17,
 	KID_F_ERRNO = 18,
 	KID_F_ABORT = 19,
-	KID_F_MAX_KNOWN = 19,
+	KID_F_JOIN_AS_CALLER = 20,
+	KID_F_MAX_KNOWN = 20,
 };
 
 /* Maximum string lengths in bytes (without the terminating NUL). */
@@ -150,6 +151,7 @@ struct kid_reply {
 	int will_revoke;
 	char server_version[KID_MAX_SERVER_VERSION + 1];
 	uint32_t err_no;
+	int join_as_caller;	/* join with the caller's ids, not the user's */
 	uint16_t err_tag;	/* on a field error: the offending tag */
 };
 

@@ -595,7 +595,11 @@ static int open_error(const struct call *c, const struct passwd *pw,
 	}
 }
 
-/* The daemon made keyring rep->keyring_name for us: join it as the user. */
+/*
+ * The daemon made keyring rep->keyring_name for us: join it as the user or,
+ * when the reply says JOIN_AS_CALLER (a keyring owned by root, for a root
+ * caller), with the caller's own ids, as its owner.
+ */
 static int join_daemon_keyring(const struct call *c, const struct passwd *pw,
 			       int has_session_keyring, const struct kid_reply *rep,
 			       struct session *entry)
@@ -603,26 +607,30 @@ static int join_daemon_keyring(const struct call *c, const struct passwd *pw,
 	char why[REASON_LEN];
 	struct ids saved;
 	key_serial_t joined;
+	int as_caller = rep->join_as_caller;	/* absent: decoded as 0 */
 	int err = 0, r;
 
-	r = become_user(c, pw, &saved);
-	if (r == -2)
-		return c->err_code;
-	if (r < 0) {
-		snprintf(why, sizeof(why), "cannot switch to uid %u gid %u: %m",
-			 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
-		send_abort(c, rep->session_id);
-		return open_error(c, pw, has_session_keyring, 0, why, entry);
+	if (!as_caller) {
+		r = become_user(c, pw, &saved);
+		if (r == -2)
+			return c->err_code;
+		if (r < 0) {
+			snprintf(why, sizeof(why), "cannot switch to uid %u gid %u: %m",
+				 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+			send_abort(c, rep->session_id);
+			return open_error(c, pw, has_session_keyring, 0, why, entry);
+		}
 	}
 	joined = keyctl_join_session_keyring(rep->keyring_name);
 	if (joined < 0)
 		err = errno;
-	if (restore_ids(c, &saved) < 0)
+	if (!as_caller && restore_ids(c, &saved) < 0)
 		return c->err_code;
 
 	if (joined < 0) {
 		errno = err;
-		snprintf(why, sizeof(why), "cannot join keyring %s: %m", rep->keyring_name);
+		snprintf(why, sizeof(why), "cannot join keyring %s%s: %m", rep->keyring_name,
+			 as_caller ? " as caller" : "");
 		send_abort(c, rep->session_id);
 		return open_error(c, pw, has_session_keyring, 0, why, entry);
 	}
@@ -647,8 +655,8 @@ static int join_daemon_keyring(const struct call *c, const struct passwd *pw,
 	/* the daemon's policy has the last word on revoking; the fallback at
 	 * close only stands in for it */
 	entry->revoke = KID_HAS(rep, KID_F_WILL_REVOKE) ? rep->will_revoke : c->a.revoke;
-	debug(c, "joined keyring %d, session %s, rule %s, will_revoke=%d",
-	      joined, entry->id, rep->rule, entry->revoke);
+	debug(c, "joined keyring %d%s, session %s, rule %s, will_revoke=%d",
+	      joined, as_caller ? " as caller" : "", entry->id, rep->rule, entry->revoke);
 	return PAM_SUCCESS;
 }
 

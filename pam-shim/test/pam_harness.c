@@ -21,6 +21,9 @@
 
 #include <security/pam_appl.h>
 
+/* enough nested sessions to fill a user's 200-key quota several times */
+#define MAX_NESTED 1000
+
 #define MAX_GROUPS 1024
 
 struct creds {
@@ -39,7 +42,10 @@ static void usage(const char *msg)
 		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
 		"         [--session-state none|own|inherit] [--setcred]\n"
 		"         [--exec CMD] [--detach CMD] [--nested N] [--no-close]\n"
-		"         [--hold-seconds S]\n");
+		"         [--hold-seconds S]\n"
+		"       pam_harness --confdir DIR --service NAME --user USER --repeat N\n"
+		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
+		"         [--session-state none|own|inherit]\n");
 	exit(2);
 }
 
@@ -81,6 +87,11 @@ static int same_creds(const struct creds *a, const struct creds *b)
 	       memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0;
 }
 
+/* What pam_start and the PAM items need; the same for every cycle. */
+struct target {
+	const char *confdir, *service, *user, *tty, *rhost, *ruser;
+};
+
 static int null_conv(int n, const struct pam_message **msg,
 		     struct pam_response **resp, void *data)
 {
@@ -96,6 +107,107 @@ static int drop_to(const struct passwd *pw)
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0)
 		return -1;
+	return 0;
+}
+
+/*
+ * Make the user-session keyring the session keyring, as after a fresh login.
+ * A fresh user has no user keyrings until something asks for them; create
+ * them first or the join by name finds nothing. Joining by name silently
+ * creates a new keyring when we may not search the real one, so check we
+ * really got @us.
+ */
+static int join_user_session(void)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "_uid_ses.%u", (unsigned)geteuid());
+	if (keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1) < 0 ||
+	    keyctl_join_session_keyring(name) < 0 ||
+	    keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0) !=
+	    keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0)) {
+		fprintf(stderr, "pam_harness: cannot make %s the session keyring\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* pam_start_confdir and the items; 0, or -1 (said on stderr, *pamh ended). */
+static int start_pam(const struct target *t, const struct pam_conv *conv,
+		     pam_handle_t **pamh)
+{
+	int rc;
+
+	*pamh = NULL;
+	rc = pam_start_confdir(t->service, t->user, conv, t->confdir, pamh);
+	if (rc != PAM_SUCCESS) {
+		fprintf(stderr, "pam_harness: pam_start_confdir: %s\n", pam_strerror(*pamh, rc));
+		return -1;
+	}
+	if ((t->tty && pam_set_item(*pamh, PAM_TTY, t->tty) != PAM_SUCCESS) ||
+	    (t->rhost && pam_set_item(*pamh, PAM_RHOST, t->rhost) != PAM_SUCCESS) ||
+	    (t->ruser && pam_set_item(*pamh, PAM_RUSER, t->ruser) != PAM_SUCCESS)) {
+		fprintf(stderr, "pam_harness: pam_set_item failed\n");
+		pam_end(*pamh, PAM_SYSTEM_ERR);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --repeat: n whole login cycles in this process, pam_start to pam_end, and
+ * one summary at the end instead of the per-cycle lines. With fresh_session
+ * (--session-state none) each cycle starts on the user-session keyring again.
+ */
+static int run_repeat(const struct target *t, const struct pam_conv *conv, long n,
+		      int fresh_session, const struct creds *before)
+{
+	key_serial_t *ses = calloc((size_t)n, sizeof(*ses));
+	char first[320] = "none";
+	struct creds after;
+	long i, ok = 0;
+	double t0;
+
+	if (!ses) {
+		perror("pam_harness: --repeat");
+		return 2;
+	}
+	t0 = now_ms();
+	for (i = 1; i <= n; i++) {
+		pam_handle_t *pamh;
+		int orc, crc;
+
+		if (start_pam(t, conv, &pamh) < 0) {
+			fprintf(stderr, "pam_harness: in cycle %ld\n", i);
+			free(ses);
+			return 2;
+		}
+		orc = pam_open_session(pamh, 0);
+		if (orc == PAM_SUCCESS)
+			ses[i - 1] = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
+		crc = pam_close_session(pamh, 0);
+		if (orc == PAM_SUCCESS && crc == PAM_SUCCESS)
+			ok++;
+		else if (ok == i - 1)	/* the first failure: all before it were ok */
+			snprintf(first, sizeof(first), "%ld:%s:%d:%s", i,
+				 orc != PAM_SUCCESS ? "open" : "close",
+				 orc != PAM_SUCCESS ? orc : crc,
+				 pam_strerror(pamh, orc != PAM_SUCCESS ? orc : crc));
+		pam_end(pamh, crc);
+		if (fresh_session && join_user_session() < 0) {
+			fprintf(stderr, "pam_harness: after cycle %ld\n", i);
+			free(ses);
+			return 2;
+		}
+	}
+	out("cycles=%ld", n);
+	out("ok=%ld", ok);
+	out("failed=%ld", n - ok);
+	out("first_failure=%s", first);
+	out("elapsed_ms=%.3f", now_ms() - t0);
+	out("creds_unchanged=%d", get_creds(&after) == 0 && same_creds(before, &after));
+	out("done=1");
+	free(ses);
 	return 0;
 }
 
@@ -178,17 +290,20 @@ int main(int argc, char **argv)
 		{ "nested", required_argument, NULL, 'n' },
 		{ "no-close", no_argument, NULL, 'N' },
 		{ "hold-seconds", required_argument, NULL, 'h' },
+		{ "repeat", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *confdir = NULL, *service = NULL, *user = NULL, *tty = NULL;
 	const char *rhost = NULL, *ruser = NULL, *as_user = NULL, *state = "none";
 	const char *exec_cmd = NULL, *detach_cmd = NULL;
-	int setcred = 0, nested = 1, no_close = 0, all_ok = 1;
+	int setcred = 0, nested = 1, nested_given = 0, no_close = 0, all_ok = 1;
+	long repeat = 0;
 	double hold = 0;
 	struct pam_conv conv = { null_conv, NULL };
 	pam_handle_t *pamh = NULL;
+	struct target target;
 	struct creds before, after;
-	key_serial_t seen[64];
+	key_serial_t seen[MAX_NESTED];
 	int nseen = 0, rc = PAM_SUCCESS, opt, i;
 	char *end;
 
@@ -208,8 +323,14 @@ int main(int argc, char **argv)
 		case 'N': no_close = 1; break;
 		case 'n':
 			nested = (int)strtol(optarg, &end, 10);
-			if (*end || nested < 1 || nested > 64)
-				usage("--nested must be 1..64");
+			if (*end || nested < 1 || nested > MAX_NESTED)
+				usage("--nested must be 1..1000");
+			nested_given = 1;
+			break;
+		case 'p':
+			repeat = strtol(optarg, &end, 10);
+			if (*end || end == optarg || repeat < 1 || repeat > 1000000)
+				usage("--repeat must be 1..1000000");
 			break;
 		case 'h':
 			hold = strtod(optarg, &end);
@@ -226,6 +347,11 @@ int main(int argc, char **argv)
 		usage("--confdir, --service and --user are required");
 	if (strcmp(state, "none") && strcmp(state, "own") && strcmp(state, "inherit"))
 		usage("--session-state must be none, own or inherit");
+	if (repeat && (exec_cmd || detach_cmd || nested_given || setcred || no_close || hold > 0))
+		usage("--repeat cannot be combined with --exec, --detach, --nested, --setcred,"
+		      " --no-close or --hold-seconds");
+
+	target = (struct target){ confdir, service, user, tty, rhost, ruser };
 
 	if (as_user) {
 		struct passwd *pw = getpwnam(as_user);
@@ -239,20 +365,8 @@ int main(int argc, char **argv)
 	}
 
 	if (!strcmp(state, "none")) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "_uid_ses.%u", (unsigned)geteuid());
-		/* A fresh user has no user keyrings until something asks for
-		 * them; create them first or the join by name finds nothing.
-		 * Joining by name silently creates a new keyring when we may
-		 * not search the real one, so check we really got @us. */
-		if (keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1) < 0 ||
-		    keyctl_join_session_keyring(name) < 0 ||
-		    keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0) !=
-		    keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0)) {
-			fprintf(stderr, "pam_harness: cannot make %s the session keyring\n", name);
+		if (join_user_session() < 0)
 			return 2;
-		}
 	} else if (!strcmp(state, "own")) {
 		if (keyctl_join_session_keyring(NULL) < 0) {
 			perror("pam_harness: join new session keyring");
@@ -268,18 +382,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	rc = pam_start_confdir(service, user, &conv, confdir, &pamh);
-	if (rc != PAM_SUCCESS) {
-		fprintf(stderr, "pam_harness: pam_start_confdir: %s\n", pam_strerror(pamh, rc));
+	if (repeat > 1)
+		return run_repeat(&target, &conv, repeat, !strcmp(state, "none"), &before);
+	if (start_pam(&target, &conv, &pamh) < 0)
 		return 2;
-	}
-	if ((tty && pam_set_item(pamh, PAM_TTY, tty) != PAM_SUCCESS) ||
-	    (rhost && pam_set_item(pamh, PAM_RHOST, rhost) != PAM_SUCCESS) ||
-	    (ruser && pam_set_item(pamh, PAM_RUSER, ruser) != PAM_SUCCESS)) {
-		fprintf(stderr, "pam_harness: pam_set_item failed\n");
-		pam_end(pamh, PAM_SYSTEM_ERR);
-		return 2;
-	}
 
 	for (i = 1; i <= nested; i++) {
 		double t0 = now_ms();

@@ -340,7 +340,7 @@ static void test_fields(void)
 	/* unknown tags are skipped whatever their type and length */
 	fb_start(KID_OP_OPEN | 0x80, 0);
 	fb_raw(0, 77, "junk", 4);
-	fb_raw(20, KID_T_STR, "a\0b", 3);
+	fb_raw(KID_F_MAX_KNOWN + 1, KID_T_STR, "a\0b", 3);
 	fb_raw(0xFFFF, KID_T_BOOL, "zzz", 3);
 	fb_raw(99, 1, "", 0);
 	fb_u32(KID_F_DECISION, KID_T_U32, KID_D_SKIPPED);
@@ -429,6 +429,65 @@ static void test_fields(void)
 	CHECK(decode(KID_OP_OPEN) == KID_E_TRUNCATED);
 }
 
+/* JOIN_AS_CALLER (tag 20): an optional BOOL in the OPEN reply, absent means false. */
+static void test_join_as_caller(void)
+{
+	static const uint8_t u32v[4] = { 0, 0, 0, 1 }, b0 = 0, b1 = 1, b2 = 2;
+
+	CHECK(KID_F_JOIN_AS_CALLER == 20);
+	CHECK(strcmp(kid_tag_name(KID_F_JOIN_AS_CALLER), "JOIN_AS_CALLER") == 0);
+
+	/* a full CREATED reply with it true */
+	fb_start(KID_OP_OPEN | 0x80, KID_S_OK);
+	fb_u32(KID_F_DECISION, KID_T_U32, KID_D_CREATED);
+	fb_str(KID_F_SESSION_ID, "00112233445566778899aabbccddeeff");
+	fb_str(KID_F_KEYRING_NAME, "keyinitd.ffeeddccbbaa99887766554433221100");
+	fb_u32(KID_F_KEYRING_SERIAL, KID_T_I32, 42);
+	fb_bool(KID_F_WILL_REVOKE, 0);
+	fb_bool(KID_F_JOIN_AS_CALLER, 1);
+	fb_end();
+	CHECK(decode(KID_OP_OPEN) == KID_OK);
+	CHECK(KID_HAS(&rep, KID_F_JOIN_AS_CALLER) && rep.join_as_caller == 1);
+	CHECK(rep.decision == KID_D_CREATED && rep.keyring_serial == 42);
+	CHECK(KID_HAS(&rep, KID_F_WILL_REVOKE) && rep.will_revoke == 0);
+
+	/* present and false */
+	CHECK(one_field(KID_F_JOIN_AS_CALLER, KID_T_BOOL, &b0, 1) == KID_OK);
+	CHECK(KID_HAS(&rep, KID_F_JOIN_AS_CALLER) && rep.join_as_caller == 0);
+	CHECK(one_field(KID_F_JOIN_AS_CALLER, KID_T_BOOL, &b1, 1) == KID_OK);
+	CHECK(rep.join_as_caller == 1 && rep.present == (1u << KID_F_JOIN_AS_CALLER));
+
+	/* absent: false, and not present */
+	CHECK(one_field(KID_F_WILL_REVOKE, KID_T_BOOL, &b1, 1) == KID_OK);
+	CHECK(!KID_HAS(&rep, KID_F_JOIN_AS_CALLER) && rep.join_as_caller == 0);
+
+	/* wrong type, wrong length, not 0/1, twice */
+	CHECK(one_field(KID_F_JOIN_AS_CALLER, KID_T_U32, u32v, 4) == KID_E_TYPE);
+	CHECK(rep.err_tag == KID_F_JOIN_AS_CALLER);
+	CHECK(one_field(KID_F_JOIN_AS_CALLER, KID_T_STR, "1", 1) == KID_E_TYPE);
+	CHECK(rep.err_tag == KID_F_JOIN_AS_CALLER);
+	CHECK(one_field(KID_F_JOIN_AS_CALLER, KID_T_BOOL, u32v, 0) == KID_E_FIXLEN);
+	CHECK(rep.err_tag == KID_F_JOIN_AS_CALLER);
+	CHECK(one_field(KID_F_JOIN_AS_CALLER, KID_T_BOOL, u32v, 2) == KID_E_FIXLEN);
+	CHECK(rep.err_tag == KID_F_JOIN_AS_CALLER);
+	CHECK(one_field(KID_F_JOIN_AS_CALLER, KID_T_BOOL, &b2, 1) == KID_E_BOOL);
+	CHECK(rep.err_tag == KID_F_JOIN_AS_CALLER);
+	fb_start(KID_OP_OPEN | 0x80, 0);
+	fb_bool(KID_F_JOIN_AS_CALLER, 0);
+	fb_bool(KID_F_JOIN_AS_CALLER, 1);
+	fb_end();
+	CHECK(decode(KID_OP_OPEN) == KID_E_DUP);
+	CHECK(rep.err_tag == KID_F_JOIN_AS_CALLER);
+
+	/* the first tag after it is still unknown and skipped */
+	fb_start(KID_OP_OPEN | 0x80, 0);
+	fb_bool(KID_F_JOIN_AS_CALLER, 1);
+	fb_raw(21, KID_T_U32, "xy", 2);
+	fb_end();
+	CHECK(decode(KID_OP_OPEN) == KID_OK);
+	CHECK(rep.join_as_caller == 1 && rep.present == (1u << KID_F_JOIN_AS_CALLER));
+}
+
 /* Random frames and random mutations of a valid one must never break the decoder. */
 static void test_random(void)
 {
@@ -470,6 +529,7 @@ int main(void)
 	test_failed_reply();
 	test_header();
 	test_fields();
+	test_join_as_caller();
 	test_random();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
