@@ -132,7 +132,7 @@ class QuotaIT {
         System.out.printf("quota after close with a stray link: revoke %d keys, invalidate %d keys%n",
                 quotaKeys(revoking), quotaKeys(invalidating));
         assertThat(quotaKeys(invalidating)).as("invalidated: reclaimed at once").isEqualTo(2);
-        assertThat(quotaKeys(revoking)).as("revoked: still charged until kernel.keys.gc_delay").isEqualTo(3);
+        assertThat(quotaKeys(revoking)).as("revoked: still charged until kernel.keys.gc_delay").isGreaterThan(2);
     }
 
     /** The user's charged key count from /proc/key-users (qnkeys). */
