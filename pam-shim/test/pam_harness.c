@@ -42,7 +42,7 @@ static void usage(const char *msg)
 		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
 		"         [--session-state none|own|inherit] [--setcred]\n"
 		"         [--exec CMD] [--detach CMD] [--nested N] [--no-close]\n"
-		"         [--hold-seconds S]\n"
+		"         [--hold-seconds S] [--wait-stdin]\n"
 		"       pam_harness --confdir DIR --service NAME --user USER --repeat N\n"
 		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
 		"         [--session-state none|own|inherit]\n");
@@ -290,6 +290,7 @@ int main(int argc, char **argv)
 		{ "nested", required_argument, NULL, 'n' },
 		{ "no-close", no_argument, NULL, 'N' },
 		{ "hold-seconds", required_argument, NULL, 'h' },
+		{ "wait-stdin", no_argument, NULL, 'W' },
 		{ "repeat", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -297,6 +298,7 @@ int main(int argc, char **argv)
 	const char *rhost = NULL, *ruser = NULL, *as_user = NULL, *state = "none";
 	const char *exec_cmd = NULL, *detach_cmd = NULL;
 	int setcred = 0, nested = 1, nested_given = 0, no_close = 0, all_ok = 1;
+	int wait_stdin = 0;
 	long repeat = 0;
 	double hold = 0;
 	struct pam_conv conv = { null_conv, NULL };
@@ -321,6 +323,7 @@ int main(int argc, char **argv)
 		case 'e': exec_cmd = optarg; break;
 		case 'd': detach_cmd = optarg; break;
 		case 'N': no_close = 1; break;
+		case 'W': wait_stdin = 1; break;
 		case 'n':
 			nested = (int)strtol(optarg, &end, 10);
 			if (*end || nested < 1 || nested > MAX_NESTED)
@@ -347,9 +350,10 @@ int main(int argc, char **argv)
 		usage("--confdir, --service and --user are required");
 	if (strcmp(state, "none") && strcmp(state, "own") && strcmp(state, "inherit"))
 		usage("--session-state must be none, own or inherit");
-	if (repeat && (exec_cmd || detach_cmd || nested_given || setcred || no_close || hold > 0))
+	if (repeat && (exec_cmd || detach_cmd || nested_given || setcred || no_close || hold > 0 ||
+		       wait_stdin))
 		usage("--repeat cannot be combined with --exec, --detach, --nested, --setcred,"
-		      " --no-close or --hold-seconds");
+		      " --no-close, --hold-seconds or --wait-stdin");
 
 	target = (struct target){ confdir, service, user, tty, rhost, ruser };
 
@@ -445,6 +449,15 @@ int main(int argc, char **argv)
 
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
+	}
+
+	if (wait_stdin) {
+		/* the test decides when the session ends: it writes a line, or kills us */
+		char line[16];
+
+		out("waiting=1");
+		if (!fgets(line, sizeof(line), stdin))
+			clearerr(stdin);
 	}
 
 	for (i = nested; i >= 1 && !no_close; i--) {

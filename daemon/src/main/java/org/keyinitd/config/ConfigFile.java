@@ -26,7 +26,8 @@ record ConfigFile(
             @JsonProperty("link_persistent_keyring") Boolean linkPersistentKeyring,
             @JsonProperty("owner") String owner,
             @JsonProperty("permissions") String permissions,
-            @JsonProperty("max_sessions_per_user") Integer maxSessionsPerUser) {
+            @JsonProperty("max_sessions_per_user") Integer maxSessionsPerUser,
+            @JsonProperty("revoke_on_exit") Boolean revokeOnExit) {
     }
 
     /** A rule's conditions; each value a string or a list of strings (uid also numbers). */

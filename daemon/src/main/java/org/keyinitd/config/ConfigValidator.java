@@ -135,7 +135,8 @@ final class ConfigValidator {
                 convert(at + ".owner", a.owner(), Owner::fromConfig),
                 a.permissions() == null ? OptionalInt.empty()
                         : OptionalInt.of(convert(at + ".permissions", a.permissions(), KeyPermissions::parse).get()),
-                max == null ? OptionalInt.empty() : OptionalInt.of(max));
+                max == null ? OptionalInt.empty() : OptionalInt.of(max),
+                Optional.ofNullable(a.revokeOnExit()));
     }
 
     private <S, T> Optional<T> convert(String at, S value, Function<S, T> parse) throws ConfigException {

@@ -21,8 +21,13 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
     public static final String NAME_PREFIX = "keyinitd.";
     static final String REGISTRY_NAME = "keyinitd.registry";
 
-    /** Root-owned, possessor-only: no other process can search, join or modify it. */
-    static final int REGISTRY_PERM = Kernel.KEY_POS_ALL | Kernel.KEY_USR_VIEW;
+    /**
+     * Root-owned. The possessor (the worker thread) may do anything; other root processes may
+     * view, read and link it (a restarted daemon links it back into its thread); nobody else
+     * anything. No SEARCH for non-possessors: it can never be joined by name.
+     */
+    static final int REGISTRY_PERM = Kernel.KEY_POS_ALL | Kernel.KEY_USR_VIEW | Kernel.KEY_USR_READ
+            | Kernel.KEY_USR_LINK;
 
     private static final Logger log = LoggerFactory.getLogger(KeyringService.class);
     private static final int NAME_RANDOM_BYTES = 16; // 128 bits: nobody can pre-create the name
@@ -37,17 +42,65 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
         this.timeoutMillis = timeoutMillis;
     }
 
-    /** Starts the worker thread and sets up its registry. */
-    public static KeyringService start(Kernel kernel, long timeoutMillis) throws KeyringException {
+    /**
+     * Starts the worker thread and gives it possession of the registry. The registry is anchored
+     * in root's user keyring, which lives as long as the machine (its user namespace), so that a
+     * restarted daemon finds it, and the session keyrings in it, again. It is found by listing
+     * root's user keyring, never by a search by name, so no other user can plant a keyring of the
+     * same name for the daemon to adopt: only root can own a key with uid 0.
+     */
+    public static KeyringService start(Kernel kernel, String registryName, long timeoutMillis) throws KeyringException {
         KeyringService service = new KeyringService(new KeyringWorker(kernel, 1024), timeoutMillis);
+        boolean[] found = {false};
         service.registry = service.worker.start(k -> {
-            k.joinSessionKeyring(null);
-            int reg = k.addKeyring(REGISTRY_NAME, Kernel.KEY_SPEC_SESSION_KEYRING);
-            k.setPermissions(reg, REGISTRY_PERM);
+            k.joinSessionKeyring(null); // a private session keyring for this thread
+            int reg = findRegistry(k, registryName);
+            if (reg > 0) {
+                found[0] = true;
+                k.link(reg, Kernel.KEY_SPEC_SESSION_KEYRING);
+            } else {
+                reg = k.addKeyring(registryName, Kernel.KEY_SPEC_SESSION_KEYRING);
+                k.setPermissions(reg, REGISTRY_PERM);
+                k.link(reg, Kernel.KEY_SPEC_USER_KEYRING);
+            }
             return reg;
         });
-        log.info("keyring worker ready, registry keyring {}", service.registry);
+        log.info("keyring worker ready, {} registry keyring {} ({})", found[0] ? "found" : "created",
+                service.registry, registryName);
         return service;
+    }
+
+    /** The registry's name for a state directory, so two daemons with different state never share one. */
+    public static String registryName(java.nio.file.Path stateDir) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(stateDir.toAbsolutePath().normalize().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return REGISTRY_NAME + "." + HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is always available", e);
+        }
+    }
+
+    private static int findRegistry(Kernel k, String name) throws KernelException {
+        for (int key : k.readKeyring(Kernel.KEY_SPEC_USER_KEYRING)) {
+            String description;
+            try {
+                description = k.describe(key);
+            } catch (KernelException e) {
+                continue; // not viewable: not ours
+            }
+            // "type;uid;gid;perm;description"
+            String[] f = description.split(";", 5);
+            if (f.length == 5 && f[0].equals("keyring") && f[1].equals("0") && f[4].equals(name)) {
+                return key;
+            }
+        }
+        return 0;
+    }
+
+    /** Serials of the keyrings in the registry: every session keyring the daemon holds. */
+    public int[] registryContents() throws KeyringException {
+        return worker.call(k -> k.readKeyring(registry), timeoutMillis);
     }
 
     public int registrySerial() {

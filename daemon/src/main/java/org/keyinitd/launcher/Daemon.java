@@ -11,11 +11,18 @@ import org.keyinitd.config.ConfigLoader;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.KeyringService;
 import org.keyinitd.linux.Kernel;
+import org.keyinitd.linux.KernelException;
+import org.keyinitd.liveness.ProcessWatcher;
 import org.keyinitd.server.SocketServer;
 import org.keyinitd.service.DeferredRevoker;
+import org.keyinitd.service.Liveness;
+import org.keyinitd.service.OrphanHandler;
+import org.keyinitd.service.Recovery;
 import org.keyinitd.service.NssUsers;
 import org.keyinitd.service.SessionService;
+import org.keyinitd.session.FileSessionStore;
 import org.keyinitd.session.SessionRegistry;
+import org.keyinitd.session.SessionStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +41,7 @@ public final class Daemon implements AutoCloseable {
     private SocketServer server;
     private SessionService service;
     private DeferredRevoker deferred;
+    private ProcessWatcher watcher;
 
     public Daemon(Config config, String version) {
         this.config = config;
@@ -41,27 +49,39 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** Starts everything; on failure, whatever was started is stopped again. */
-    public void start() throws IOException, KeyringException {
+    public void start() throws IOException, KeyringException, KernelException {
         long t0 = System.nanoTime();
+        Recovery.Summary recovered;
         try {
             Kernel kernel = new Kernel();
             prepareStateDir();
             audit = AuditLog.open(config.auditLog());
-            keyrings = KeyringService.start(kernel, config.limits().requestTimeoutMillis());
-            registry = new SessionRegistry();
-            service = new SessionService(version, new NssUsers(kernel), keyrings, registry, audit, config.policy());
+            keyrings = KeyringService.start(kernel, KeyringService.registryName(config.stateDir()),
+                    config.limits().requestTimeoutMillis());
+            SessionStore store = new FileSessionStore(config.stateDir());
+            registry = new SessionRegistry(store);
+            OrphanHandler orphans = new OrphanHandler(keyrings, registry, audit);
+            watcher = new ProcessWatcher(kernel, id -> orphans.processGone(id, OrphanHandler.EXITED));
+            Liveness liveness = new WatcherLiveness(watcher);
+            recovered = new Recovery(store, registry, keyrings, liveness, orphans, audit).run();
+            watcher.start();
+            service = new SessionService(version, new NssUsers(kernel), keyrings, registry, audit, config.policy(),
+                    liveness, orphans);
             deferred = new DeferredRevoker(keyrings, registry, audit);
             deferred.start();
             server = new SocketServer(config.socket(), config.limits(), service);
             server.start();
-        } catch (IOException | KeyringException | RuntimeException e) {
+        } catch (IOException | KeyringException | KernelException | RuntimeException e) {
             close();
             throw e;
         }
         audit.record(AuditEvent.of("daemon.start", "ok").with("version", version)
-                .with("config", config.file().toString()).with("pid", ProcessHandle.current().pid()).build());
-        log.info("keyinitd {} ready on {} (config {}, pid {}, started in {} ms)", version, config.socket(),
-                config.file(), ProcessHandle.current().pid(), (System.nanoTime() - t0) / 1_000_000);
+                .with("config", config.file().toString()).with("pid", ProcessHandle.current().pid())
+                .with("sessions_recovered", recovered.recovered()).with("orphans_revoked", recovered.orphaned())
+                .with("corrupt_state_files", recovered.corrupt()).build());
+        log.info("keyinitd {} ready on {} (config {}, pid {}, {} sessions recovered, started in {} ms)", version,
+                config.socket(), config.file(), ProcessHandle.current().pid(), recovered.recovered(),
+                (System.nanoTime() - t0) / 1_000_000);
     }
 
     private void prepareStateDir() throws IOException {
@@ -113,6 +133,10 @@ public final class Daemon implements AutoCloseable {
         if (deferred != null) {
             deferred.close();
             deferred = null;
+        }
+        if (watcher != null) {
+            watcher.close();
+            watcher = null;
         }
         if (keyrings != null) {
             keyrings.close();

@@ -91,18 +91,19 @@ public final class Main implements Callable<Integer> {
             err.flush();
             return EXIT_START_FAILED;
         }
+        // TERM and INT are handled here rather than by the JVM's shutdown, so that a requested
+        // stop finishes in-flight work and exits 0 (the JVM would exit 143 / 130).
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), sig -> stop.countDown());
+        Signal.handle(new Signal("INT"), sig -> stop.countDown());
         Signal.handle(new Signal("HUP"), sig -> daemon.reload());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping on signal");
-            daemon.close();
-            stopped.countDown();
-        }, "shutdown"));
         try {
-            stopped.await();
+            stop.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        log.info("stopping on signal");
+        daemon.close();
         return 0;
     }
 

@@ -38,6 +38,7 @@ public final class Kernel {
     private static final int KEYCTL_DESCRIBE = 6;
     private static final int KEYCTL_LINK = 8;
     private static final int KEYCTL_UNLINK = 9;
+    private static final int KEYCTL_READ = 11;
     private static final int KEYCTL_INVALIDATE = 21;
     private static final int KEYCTL_GET_PERSISTENT = 22;
 
@@ -97,6 +98,19 @@ public final class Kernel {
                 (long) destination);
     }
 
+    /** KEYCTL_READ on a keyring: the serials linked directly in it. */
+    public int[] readKeyring(int keyring) throws KernelException {
+        int size = 4096;
+        while (true) {
+            Memory buf = new Memory(size);
+            long n = call("keyctl_read", nr.keyctl(), (long) KEYCTL_READ, (long) keyring, buf, (long) size);
+            if (n <= size) {
+                return buf.getIntArray(0, (int) n / 4);
+            }
+            size = (int) n;
+        }
+    }
+
     /** KEYCTL_DESCRIBE: "type;uid;gid;perm;description". */
     public String describe(int key) throws KernelException {
         Memory buf = new Memory(512);
@@ -135,6 +149,73 @@ public final class Kernel {
 
     public int getpid() {
         return libc.getpid();
+    }
+
+    // ---- process liveness -------------------------------------------------------------------
+
+    private static final int EPOLL_CLOEXEC = 02000000;
+    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLL_CTL_DEL = 2;
+    private static final int EPOLLIN = 1;
+
+    /** pidfd_open(2): a descriptor that becomes readable when the process exits; immune to pid reuse. */
+    public int pidfdOpen(long pid) throws KernelException {
+        return (int) call("pidfd_open(" + pid + ")", nr.pidfdOpen(), pid, 0L);
+    }
+
+    public void closeFd(int fd) {
+        try {
+            libc.close(fd);
+        } catch (LastErrorException ignored) {
+            // nothing useful to do about a failed close of a descriptor we are done with
+        }
+    }
+
+    public int epollCreate() throws KernelException {
+        try {
+            return libc.epoll_create1(EPOLL_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new KernelException("epoll_create1", e.getErrorCode(), libc.strerror(e.getErrorCode()));
+        }
+    }
+
+    /** Watches {@code fd} for readability; {@code tag} comes back from {@link #epollWait}. */
+    public void epollAdd(int epfd, int fd, long tag) throws KernelException {
+        Memory ev = new Memory(nr.epollEventSize());
+        ev.setInt(0, EPOLLIN);
+        ev.setLong(nr.epollDataOffset(), tag);
+        try {
+            libc.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, ev);
+        } catch (LastErrorException e) {
+            throw new KernelException("epoll_ctl(ADD)", e.getErrorCode(), libc.strerror(e.getErrorCode()));
+        }
+    }
+
+    public void epollDelete(int epfd, int fd) {
+        try {
+            libc.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, new Memory(nr.epollEventSize()));
+        } catch (LastErrorException ignored) {
+            // already gone: closing a descriptor removes it from every epoll set
+        }
+    }
+
+    /** Waits up to {@code timeoutMillis}; returns the tags of the ready descriptors. */
+    public long[] epollWait(int epfd, int max, int timeoutMillis) throws KernelException {
+        Memory events = new Memory((long) nr.epollEventSize() * max);
+        int n;
+        try {
+            n = libc.epoll_wait(epfd, events, max, timeoutMillis);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == 4) { // EINTR
+                return new long[0];
+            }
+            throw new KernelException("epoll_wait", e.getErrorCode(), libc.strerror(e.getErrorCode()));
+        }
+        long[] tags = new long[n];
+        for (int i = 0; i < n; i++) {
+            tags[i] = events.getLong((long) i * nr.epollEventSize() + nr.epollDataOffset());
+        }
+        return tags;
     }
 
     // ---- NSS ---------------------------------------------------------------------------------

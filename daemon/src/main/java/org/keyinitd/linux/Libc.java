@@ -24,5 +24,13 @@ interface Libc extends Library {
 
     String strerror(int errnum);
 
+    int close(int fd) throws LastErrorException;
+
+    int epoll_create1(int flags) throws LastErrorException;
+
+    int epoll_ctl(int epfd, int op, int fd, Pointer event) throws LastErrorException;
+
+    int epoll_wait(int epfd, Pointer events, int maxevents, int timeout) throws LastErrorException;
+
     int getpid();
 }

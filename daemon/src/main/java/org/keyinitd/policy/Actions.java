@@ -15,8 +15,10 @@ public record Actions(
         Optional<Boolean> linkPersistentKeyring,
         Optional<Owner> owner,
         OptionalInt permissions,
-        OptionalInt maxSessionsPerUser) {
+        OptionalInt maxSessionsPerUser,
+        Optional<Boolean> revokeOnExit) {
 
     public static final Actions NONE = new Actions(Optional.empty(), Optional.empty(), Optional.empty(),
-            Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(), OptionalInt.empty());
+            Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(), OptionalInt.empty(),
+            Optional.empty());
 }

@@ -13,6 +13,7 @@ public record PolicyDecision(
         Owner owner,
         int permissions,
         int maxSessionsPerUser,
+        boolean revokeOnExit,
         String rule) {
 
     /** The outcome at open. */

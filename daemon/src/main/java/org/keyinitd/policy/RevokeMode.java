@@ -23,6 +23,16 @@ public enum RevokeMode {
         return revoke ? ALWAYS : NEVER;
     }
 
+    /** From its {@link #configName()}. */
+    public static RevokeMode fromConfigName(String name) {
+        for (RevokeMode m : values()) {
+            if (m.configName.equals(name)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("'" + name + "' is not one of true, false, when-unused");
+    }
+
     /** From TOML: a boolean or the string "when-unused". */
     public static RevokeMode fromConfig(Object value) {
         if (value instanceof Boolean b) {

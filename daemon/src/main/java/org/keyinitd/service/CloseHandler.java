@@ -27,11 +27,13 @@ final class CloseHandler {
     private final SessionKeyrings keyrings;
     private final SessionRegistry registry;
     private final AuditLog audit;
+    private final Liveness liveness;
 
-    CloseHandler(SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit) {
+    CloseHandler(SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit, Liveness liveness) {
         this.keyrings = keyrings;
         this.registry = registry;
         this.audit = audit;
+        this.liveness = liveness;
     }
 
     Reply close(PeerCredentials peer, CloseRequest req) {
@@ -47,6 +49,7 @@ final class CloseHandler {
             audit.record(SessionAudit.close("denied", peer, s).with("reason", refusal.get()).build());
             return Reply.error(Op.CLOSE.code(), Status.DENIED, refusal.get());
         }
+        liveness.unwatch(s.id()); // a close, not a death
         req.joinedSerial().filter(j -> j != s.keyringSerial()).ifPresent(j ->
                 log.warn("{}: CLOSE of {} says keyring {}, the daemon made {}", peer, s.id(), j, s.keyringSerial()));
         if (!req.abort() && s.revoke() == RevokeMode.WHEN_UNUSED) {

@@ -11,6 +11,7 @@ import org.keyinitd.keyring.SessionKeyring;
 import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.linux.Passwd;
+import org.keyinitd.linux.ProcStat;
 import org.keyinitd.policy.LoginContext;
 import org.keyinitd.policy.Owner;
 import org.keyinitd.policy.Policy;
@@ -38,12 +39,17 @@ final class OpenHandler {
     private final SessionKeyrings keyrings;
     private final SessionRegistry registry;
     private final AuditLog audit;
+    private final Liveness liveness;
+    private final OrphanHandler orphans;
 
-    OpenHandler(UserDirectory users, SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit) {
+    OpenHandler(UserDirectory users, SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit,
+                Liveness liveness, OrphanHandler orphans) {
         this.users = users;
         this.keyrings = keyrings;
         this.registry = registry;
         this.audit = audit;
+        this.liveness = liveness;
+        this.orphans = orphans;
     }
 
     Reply open(PeerCredentials peer, OpenRequest req, Policy policy) throws ProtocolException {
@@ -124,9 +130,11 @@ final class OpenHandler {
         } catch (KeyringException e) {
             return createFailed(peer, req, decision, e);
         }
+        // The peer is waiting for this reply, so it is alive: its start time pins its identity.
+        long startTime = ProcStat.startTime(peer.pid()).orElse(-1);
         Session session = new Session(registry.newId(), req.user(), req.uid(), req.service(), req.tty(), req.rhost(),
-                req.ruser(), peer.pid(), keyring.name(), keyring.serial(), decision.revoke(), decision.closeAction(),
-                decision.rule(), Instant.now(), Session.State.OPEN);
+                req.ruser(), peer.pid(), startTime, keyring.name(), keyring.serial(), decision.revoke(),
+                decision.closeAction(), decision.revokeOnExit(), decision.rule(), Instant.now(), Session.State.OPEN);
         registry.add(session);
         audit.record(SessionAudit.open("created", peer, req).with("session", session.id())
                 .with("keyring", keyring.serial()).with("rule", decision.rule())
@@ -144,6 +152,9 @@ final class OpenHandler {
                 .put(Field.RULE, decision.rule());
         if (rootOwned) {
             reply.put(Field.JOIN_AS_CALLER, true);
+        }
+        if (!liveness.watch(session)) {
+            orphans.processGone(session.id(), OrphanHandler.EXITED); // died before we could watch it
         }
         return Reply.ok(Op.OPEN, reply.build());
     }

@@ -32,10 +32,10 @@ public final class SessionService implements RequestHandler {
     private volatile Policy policy;
 
     public SessionService(String version, UserDirectory users, SessionKeyrings keyrings, SessionRegistry registry,
-                          AuditLog audit, Policy policy) {
+                          AuditLog audit, Policy policy, Liveness liveness, OrphanHandler orphans) {
         this.version = version;
-        this.opens = new OpenHandler(users, keyrings, registry, audit);
-        this.closes = new CloseHandler(keyrings, registry, audit);
+        this.opens = new OpenHandler(users, keyrings, registry, audit, liveness, orphans);
+        this.closes = new CloseHandler(keyrings, registry, audit, liveness);
         this.policy = policy;
     }
 

@@ -5,7 +5,11 @@ import java.util.Optional;
 import org.keyinitd.policy.CloseAction;
 import org.keyinitd.policy.RevokeMode;
 
-/** One login whose keyring the daemon made, from OPEN until its keyring is dealt with. */
+/**
+ * One login whose keyring the daemon made, from OPEN until its keyring is dealt with.
+ * {@code pid} and {@code pidStartTime} name the process that sent OPEN (the session's process),
+ * so a restarted daemon can tell it from a later process that reuses the pid.
+ */
 public record Session(
         String id,
         String user,
@@ -15,10 +19,12 @@ public record Session(
         Optional<String> rhost,
         Optional<String> ruser,
         int pid,
+        long pidStartTime,
         String keyringName,
         int keyringSerial,
         RevokeMode revoke,
         CloseAction closeAction,
+        boolean revokeOnExit,
         String rule,
         Instant openedAt,
         State state) {
@@ -27,7 +33,7 @@ public record Session(
     public enum State { OPEN, CLOSING }
 
     public Session withState(State newState) {
-        return new Session(id, user, uid, service, tty, rhost, ruser, pid, keyringName, keyringSerial, revoke,
-                closeAction, rule, openedAt, newState);
+        return new Session(id, user, uid, service, tty, rhost, ruser, pid, pidStartTime, keyringName, keyringSerial,
+                revoke, closeAction, revokeOnExit, rule, openedAt, newState);
     }
 }

@@ -1,5 +1,6 @@
 package org.keyinitd.session;
 
+import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.HexFormat;
@@ -7,11 +8,25 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The daemon's sessions, open and closing, keyed by session id. Thread-safe. */
+/**
+ * The daemon's sessions, open and closing, keyed by session id; thread-safe. Every change is
+ * written through to the {@link SessionStore} so that a restarted daemon knows them again. A
+ * failed write is logged and does not fail the login: the session then works until the daemon
+ * restarts, and the log says which one would be lost.
+ */
 public final class SessionRegistry {
+    private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
+
     private final ConcurrentMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    private final SessionStore store;
+
+    public SessionRegistry(SessionStore store) {
+        this.store = store;
+    }
 
     /** A fresh session id: 128 random bits as 32 hex digits. */
     public String newId() {
@@ -24,22 +39,52 @@ public final class SessionRegistry {
         if (sessions.putIfAbsent(session.id(), session) != null) {
             throw new IllegalStateException("duplicate session id " + session.id());
         }
+        persist(session);
+    }
+
+    /** Puts back a session read from the store at start (already stored: not written again). */
+    public void restore(Session session) {
+        sessions.putIfAbsent(session.id(), session);
     }
 
     public Optional<Session> get(String id) {
         return Optional.ofNullable(sessions.get(id));
     }
 
-    /** Removes and returns the session, if it was still there (so two closes cannot both act). */
+    /** Removes and returns the session, if it was still there (so two closers cannot both act). */
     public Optional<Session> remove(String id) {
-        return Optional.ofNullable(sessions.remove(id));
+        Session s = sessions.remove(id);
+        if (s != null) {
+            try {
+                store.delete(id);
+            } catch (IOException e) {
+                log.error("cannot remove state of session {}: {}", id, e.getMessage());
+            }
+        }
+        return Optional.ofNullable(s);
     }
 
     /** Moves an open session to CLOSING; false if it was not open (closed meanwhile). */
     public boolean markClosing(String id) {
         Session s = sessions.get(id);
-        return s != null && s.state() == Session.State.OPEN
-                && sessions.replace(id, s, s.withState(Session.State.CLOSING));
+        if (s == null || s.state() != Session.State.OPEN) {
+            return false;
+        }
+        Session closing = s.withState(Session.State.CLOSING);
+        if (!sessions.replace(id, s, closing)) {
+            return false;
+        }
+        persist(closing);
+        return true;
+    }
+
+    private void persist(Session s) {
+        try {
+            store.save(s);
+        } catch (IOException e) {
+            log.error("cannot save state of session {} ({}): {}; it will not survive a daemon restart", s.id(),
+                    s.user(), e.getMessage());
+        }
     }
 
     public Collection<Session> all() {

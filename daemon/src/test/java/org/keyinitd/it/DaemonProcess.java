@@ -17,14 +17,14 @@ final class DaemonProcess implements AutoCloseable {
     private final Path dir;
     private final Path socket;
     private final Path auditLog;
-    private final Path log;
+    private Path log;
+    private int launches;
     private Process process;
 
     private DaemonProcess(Path dir) {
         this.dir = dir;
         this.socket = dir.resolve("run/keyinitd.sock");
         this.auditLog = dir.resolve("log/audit.log");
-        this.log = dir.resolve("daemon.log");
     }
 
     /** Starts the daemon with the given extra TOML appended to the paths, and waits for "ready". */
@@ -81,7 +81,26 @@ final class DaemonProcess implements AutoCloseable {
 
     private void launch(String extraToml) throws IOException, InterruptedException {
         writeConfig(extraToml);
+        launch();
+    }
+
+    /** Starts the daemon again with the config as it is (after {@link #kill9()} or {@link #stop()}). */
+    void restart() throws IOException, InterruptedException {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("daemon still running");
+        }
+        launch();
+    }
+
+    /** SIGKILL: no shutdown hook, nothing flushed or cleaned up. */
+    void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    private void launch() throws IOException, InterruptedException {
         Path config = config();
+        log = dir.resolve("daemon-" + (++launches) + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         process = new ProcessBuilder(java, "-jar", jar().toString(), "--config", config.toString())
                 .redirectErrorStream(true)
@@ -145,10 +164,26 @@ final class DaemonProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    Path stateDir() {
+        return dir.resolve("state");
+    }
+
+    /**
+     * Stops the daemon and removes its registry keyring from root's user keyring, where it would
+     * otherwise stay (by design: to outlive restarts) until reboot.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws Exception {
         if (process != null && process.isAlive()) {
             stop();
+        }
+        String name = org.keyinitd.keyring.KeyringService.registryName(stateDir());
+        String list = Commands.run(List.of("keyctl", "rlist", "@u")).output().trim();
+        for (String id : list.isEmpty() ? new String[0] : list.split("\\s+")) {
+            Commands.Result d = Commands.run(List.of("keyctl", "rdescribe", id));
+            if (d.exit() == 0 && d.output().trim().endsWith(";" + name)) {
+                Commands.run(List.of("keyctl", "unlink", id, "@u"));
+            }
         }
     }
 }

@@ -51,6 +51,82 @@ final class PamHarness {
         return new Result(r.exit(), r.output());
     }
 
+    /**
+     * Starts the harness with --wait-stdin and returns once its sessions are open: the test then
+     * decides their end ({@link Live#finish()}) or kills the process ({@link Live#kill()}).
+     */
+    Live start(String service, String user, String... extra) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--confdir", confdir.toString(),
+                "--service", service, "--user", user, "--wait-stdin"));
+        cmd.addAll(Arrays.asList(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Live live = new Live(p);
+        live.awaitLine("waiting=1");
+        return live;
+    }
+
+    /** A harness process holding its sessions open. */
+    static final class Live {
+        private final Process process;
+        private final StringBuffer output = new StringBuffer();
+        private final Thread reader;
+
+        Live(Process process) {
+            this.process = process;
+            this.reader = new Thread(() -> {
+                try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream()))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        output.append(line).append('\n');
+                    }
+                } catch (IOException ignored) {
+                    // the process is gone
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        Result soFar() {
+            return new Result(-1, output.toString());
+        }
+
+        void awaitLine(String line) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!output.toString().contains(line + "\n")) {
+                if (!process.isAlive() && !reader.isAlive()) {
+                    throw new IOException("pam_harness exited before printing " + line + ":\n" + output);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("pam_harness did not print " + line + " within 30 s:\n" + output);
+                }
+                Thread.sleep(10);
+            }
+        }
+
+        /** Lets the harness close its sessions and finish. */
+        Result finish() throws IOException, InterruptedException {
+            process.getOutputStream().write('\n');
+            process.getOutputStream().close();
+            if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException("pam_harness did not finish:\n" + output);
+            }
+            reader.join(5000);
+            return new Result(process.exitValue(), output.toString());
+        }
+
+        /** SIGKILL: the login process dies without closing its sessions. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+    }
+
     /** The harness's key=value lines; repeated keys keep every value in order. */
     record Result(int exit, String output) {
         List<String> all(String key) {

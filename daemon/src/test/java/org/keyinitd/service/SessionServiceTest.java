@@ -36,6 +36,7 @@ import org.keyinitd.protocol.Request;
 import org.keyinitd.protocol.Status;
 import org.keyinitd.server.PeerCredentials;
 import org.keyinitd.session.SessionRegistry;
+import org.keyinitd.session.SessionStore;
 
 /**
  * The request flow (authorization, decisions, audit) with an in-memory stand-in for the kernel.
@@ -71,7 +72,9 @@ class SessionServiceTest {
                 return Set.of(user.name());
             }
         };
-        service = new SessionService("test", users, keyrings, new SessionRegistry(), audit, Policy.followModule());
+        SessionRegistry registry = new SessionRegistry(SessionStore.NONE);
+        service = new SessionService("test", users, keyrings, registry, audit, Policy.followModule(), Liveness.NONE,
+                new OrphanHandler(keyrings, registry, audit));
     }
 
     @AfterEach

@@ -1,0 +1,147 @@
+package org.keyinitd.session;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.keyinitd.policy.CloseAction;
+import org.keyinitd.policy.RevokeMode;
+
+/**
+ * One small JSON file per session in {@code state_dir/sessions/}, like logind's
+ * /run/systemd/sessions. Each write goes to a temporary file that is fsync'd and renamed over
+ * the real one, and the directory is fsync'd, so a crash leaves the old file or the new one,
+ * never half of one. Unreadable files are renamed to {@code *.corrupt} and reported.
+ */
+public final class FileSessionStore implements SessionStore {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+    private static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
+
+    private final Path dir;
+
+    public FileSessionStore(Path stateDir) throws IOException {
+        this.dir = stateDir.resolve("sessions");
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+    }
+
+    /** The file's shape: plain values only, so the format is stable and readable. */
+    record Stored(
+            @JsonProperty(value = "id", required = true) String id,
+            @JsonProperty(value = "user", required = true) String user,
+            @JsonProperty(value = "uid", required = true) long uid,
+            @JsonProperty(value = "service", required = true) String service,
+            @JsonProperty("tty") String tty,
+            @JsonProperty("rhost") String rhost,
+            @JsonProperty("ruser") String ruser,
+            @JsonProperty(value = "pid", required = true) int pid,
+            @JsonProperty(value = "pid_start_time", required = true) long pidStartTime,
+            @JsonProperty(value = "keyring_name", required = true) String keyringName,
+            @JsonProperty(value = "keyring", required = true) int keyring,
+            @JsonProperty(value = "revoke", required = true) String revoke,
+            @JsonProperty(value = "close_action", required = true) String closeAction,
+            @JsonProperty(value = "revoke_on_exit", required = true) boolean revokeOnExit,
+            @JsonProperty(value = "rule", required = true) String rule,
+            @JsonProperty(value = "opened_at", required = true) String openedAt,
+            @JsonProperty(value = "state", required = true) String state) {
+
+        static Stored of(Session s) {
+            return new Stored(s.id(), s.user(), s.uid(), s.service(), s.tty().orElse(null), s.rhost().orElse(null),
+                    s.ruser().orElse(null), s.pid(), s.pidStartTime(), s.keyringName(), s.keyringSerial(),
+                    s.revoke().configName(), s.closeAction().configName(), s.revokeOnExit(), s.rule(),
+                    s.openedAt().toString(), s.state().name());
+        }
+
+        Session toSession() {
+            if (!ID.matcher(id).matches()) {
+                throw new IllegalArgumentException("bad session id '" + id + "'");
+            }
+            return new Session(id, user, uid, service, Optional.ofNullable(tty), Optional.ofNullable(rhost),
+                    Optional.ofNullable(ruser), pid, pidStartTime, keyringName, keyring,
+                    RevokeMode.fromConfigName(revoke),
+                    CloseAction.fromConfig(closeAction), revokeOnExit, rule, Instant.parse(openedAt),
+                    Session.State.valueOf(state));
+        }
+    }
+
+    @Override
+    public void save(Session session) throws IOException {
+        byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(Stored.of(session));
+        Path target = file(session.id());
+        Path tmp = dir.resolve("." + session.id() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        syncDirectory();
+    }
+
+    @Override
+    public void delete(String id) throws IOException {
+        if (Files.deleteIfExists(file(id))) {
+            syncDirectory();
+        }
+    }
+
+    @Override
+    public List<Session> loadAll(CorruptEntryListener corrupt) throws IOException {
+        List<Session> out = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path f : files) {
+                try {
+                    Session s = JSON.readValue(f.toFile(), Stored.class).toSession();
+                    if (!f.getFileName().toString().equals(s.id() + ".json")) {
+                        throw new IllegalArgumentException("file name does not match session id " + s.id());
+                    }
+                    out.add(s);
+                } catch (IOException | RuntimeException e) {
+                    corrupt.corrupt(f.toString(), firstLine(e.getMessage()));
+                    Files.move(f, f.resolveSibling(f.getFileName() + ".corrupt"), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        return out;
+    }
+
+    private Path file(String id) {
+        if (!ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("bad session id '" + id + "'");
+        }
+        return dir.resolve(id + ".json");
+    }
+
+    private void syncDirectory() throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "unreadable";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}
