@@ -10,7 +10,9 @@ public record Config(
         Path stateDir,
         Path auditLog,
         Policy policy,
-        Limits limits) {
+        Limits limits,
+        AuditSettings audit,
+        MetricsSettings metrics) {
 
     public static final Path DEFAULT_FILE = Path.of("/etc/keyinitd/keyinitd.toml");
     public static final Path DEFAULT_SOCKET = Path.of("/run/keyinitd/keyinitd.sock");

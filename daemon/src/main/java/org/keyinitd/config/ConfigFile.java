@@ -15,7 +15,22 @@ record ConfigFile(
         @JsonProperty("audit_log") String auditLog,
         @JsonProperty("defaults") ActionsSection defaults,
         @JsonProperty("limits") LimitsSection limits,
+        @JsonProperty("audit") AuditSection audit,
+        @JsonProperty("metrics") MetricsSection metrics,
         @JsonProperty("rule") List<Map<String, Object>> rule) {
+
+    record AuditSection(
+            @JsonProperty("max_size_mb") Integer maxSizeMb,
+            @JsonProperty("max_files") Integer maxFiles,
+            @JsonProperty("syslog") Boolean syslog,
+            @JsonProperty("queue_size") Integer queueSize,
+            @JsonProperty("queue_timeout_ms") Integer queueTimeoutMs) {
+    }
+
+    record MetricsSection(
+            @JsonProperty("textfile") String textfile,
+            @JsonProperty("interval_ms") Integer intervalMs) {
+    }
 
     /** The action keys, shared by {@code [defaults]} and each {@code [[rule]]}. */
     record ActionsSection(

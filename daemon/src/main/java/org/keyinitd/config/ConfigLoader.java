@@ -40,7 +40,7 @@ public final class ConfigLoader {
             throw translate(file, lines, "", e);
         }
         if (raw == null) {
-            raw = new ConfigFile(null, null, null, null, null, null);
+            raw = new ConfigFile(null, null, null, null, null, null, null, null);
         }
         return new ConfigValidator(file, lines).validate(raw);
     }

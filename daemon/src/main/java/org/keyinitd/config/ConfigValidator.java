@@ -40,7 +40,8 @@ final class ConfigValidator {
         Path auditLog = path("audit_log", raw.auditLog(), Config.DEFAULT_AUDIT_LOG);
         Actions defaults = raw.defaults() == null ? Actions.NONE : actions("defaults", raw.defaults());
         List<Rule> rules = rules(raw.rule() == null ? List.of() : raw.rule());
-        return new Config(file, socket, stateDir, auditLog, new Policy(rules, defaults), limits(raw.limits()));
+        return new Config(file, socket, stateDir, auditLog, new Policy(rules, defaults), limits(raw.limits()),
+                audit(auditLog, raw.audit()), metrics(raw.metrics()));
     }
 
     // ---- rules -------------------------------------------------------------------------------
@@ -164,12 +165,39 @@ final class ConfigValidator {
                 range("request_timeout_ms", s.requestTimeoutMs(), d.requestTimeoutMillis(), 100, 600_000));
     }
 
+    private AuditSettings audit(Path file, ConfigFile.AuditSection s) throws ConfigException {
+        AuditSettings d = AuditSettings.defaults(file);
+        if (s == null) {
+            return d;
+        }
+        return new AuditSettings(file,
+                range("audit", "max_size_mb", s.maxSizeMb(), (int) (d.maxSizeBytes() >> 20), 1, 100_000) * 1024L * 1024L,
+                range("audit", "max_files", s.maxFiles(), d.maxFiles(), 1, 1000),
+                s.syslog() != null && s.syslog(),
+                range("audit", "queue_size", s.queueSize(), d.queueSize(), 10, 10_000_000),
+                range("audit", "queue_timeout_ms", s.queueTimeoutMs(), d.queueTimeoutMillis(), 0, 10_000));
+    }
+
+    private MetricsSettings metrics(ConfigFile.MetricsSection s) throws ConfigException {
+        if (s == null) {
+            return MetricsSettings.OFF;
+        }
+        java.util.Optional<Path> textfile = s.textfile() == null || s.textfile().isEmpty()
+                ? java.util.Optional.empty() : java.util.Optional.of(path("metrics.textfile", s.textfile(), null));
+        return new MetricsSettings(textfile,
+                range("metrics", "interval_ms", s.intervalMs(), MetricsSettings.OFF.intervalMillis(), 1000, 3_600_000));
+    }
+
     private int range(String key, Integer value, int dflt, int min, int max) throws ConfigException {
+        return range("limits", key, value, dflt, min, max);
+    }
+
+    private int range(String table, String key, Integer value, int dflt, int min, int max) throws ConfigException {
         if (value == null) {
             return dflt;
         }
         if (value < min || value > max) {
-            throw error("limits." + key, "must be between " + min + " and " + max + ", got " + value);
+            throw error(table + "." + key, "must be between " + min + " and " + max + ", got " + value);
         }
         return value;
     }
