@@ -3,91 +3,304 @@ package org.keyinitd.audit;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.Appender;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import org.keyinitd.config.AuditSettings;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one JSON object per line to the audit log through a Logback file appender of its own
- * (logger {@code keyinitd.audit}, not additive, so audit lines never mix with the daemon log).
+ * Writes one JSON object per line ({@code ts}, {@code event}, {@code outcome}, then the event's
+ * fields in order) through Logback: logger {@code keyinitd.audit}, not additive, so audit lines
+ * never mix with the daemon log. Its appenders are the rotating audit file
+ * ({@link AuditFileAppender}) and, with {@code syslog = true}, the local syslog socket
+ * ({@link LocalSyslogAppender}).
+ *
+ * <p>Delivery. {@link #record} encodes the line on the caller's thread and puts it in a bounded
+ * queue ({@code queueSize}); one writer thread takes lines from it in order and hands them to the
+ * appenders, so a slow disk delays the file, not the login. When the queue is full, record()
+ * waits up to {@code queueTimeoutMillis} for room, then drops the line: it is counted
+ * ({@link #dropped()}) and an ERROR goes to the daemon log at most every 10 s with the count so
+ * far. {@code queueSize = 0} means no queue: each line is written on the caller's thread before
+ * record() returns (the strict, pre-queue behaviour; a slow disk then slows the login).
+ *
+ * <p>{@link #close()} stops accepting lines, waits until the writer has written every line
+ * already queued (however long the disk takes: nothing accepted is lost on a clean shutdown),
+ * then stops the appenders, which flushes and closes the file. A record() after close() is not
+ * written: it is dropped and counted like a line refused by a full queue (the appenders are
+ * closed by then, and writing on the caller's thread would reopen the race close() just ended).
  */
 public final class AuditLog implements AutoCloseable {
     public static final String LOGGER_NAME = "keyinitd.audit";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final org.slf4j.Logger log = LoggerFactory.getLogger(AuditLog.class);
+    private static final String FQCN = AuditLog.class.getName();
+    private static final int BATCH = 1024;
 
-    private final Logger logger;
-    private final FileAppender<ILoggingEvent> appender;
-
-    private AuditLog(Logger logger, FileAppender<ILoggingEvent> appender) {
-        this.logger = logger;
-        this.appender = appender;
+    /** An encoded line and the event's instant (which the syslog timestamp shows). */
+    private record Line(Instant ts, String json) {
     }
 
-    /** Opens (creating if needed, mode 0640, parent 0750) the audit log at {@code file}. */
-    public static AuditLog open(Path file) throws IOException {
-        prepare(file);
-        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-        encoder.setContext(ctx);
-        encoder.setPattern("%msg%n");
-        encoder.start();
+    private static final Line STOP = new Line(Instant.EPOCH, "");
 
-        FileAppender<ILoggingEvent> appender = new FileAppender<>();
-        appender.setContext(ctx);
-        appender.setName("audit-file");
-        appender.setFile(file.toString());
-        appender.setAppend(true);
-        appender.setImmediateFlush(true); // an audit line must be on disk before the login proceeds
-        appender.setEncoder(encoder);
-        appender.start();
-        if (!appender.isStarted()) {
-            throw new IOException("cannot open audit log " + file);
+    private final Logger logger;
+    private final List<Appender<ILoggingEvent>> appenders;
+    private final int queueSize;
+    private final long offerTimeoutNanos;
+    private final BlockingQueue<Line> queue; // null when queueSize == 0
+    private final Thread writer;             // null when queueSize == 0
+    /** record() holds it shared while it checks {@code closed} and queues; close() exclusively to set it. */
+    private final ReadWriteLock state = new ReentrantReadWriteLock();
+    private boolean closed; // guarded by state
+    private final AtomicLong dropped = new AtomicLong();
+    private final ReportGate dropReport = new ReportGate();
+    private final ReportGate writeReport = new ReportGate();
+    private final ReportGate listenerReport = new ReportGate();
+    private final List<Consumer<AuditEvent>> listeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * Attaches {@code appenders} (started) to logger {@code keyinitd.audit}, replacing whatever
+     * was attached there, and starts the writer. Tests pass their own appenders here.
+     */
+    AuditLog(LoggerContext ctx, List<Appender<ILoggingEvent>> appenders, int queueSize, int queueTimeoutMillis) {
+        if (queueSize < 0 || queueTimeoutMillis < 0) {
+            throw new IllegalArgumentException("queueSize and queueTimeoutMillis must be >= 0");
         }
-        Logger logger = ctx.getLogger(LOGGER_NAME);
+        this.logger = ctx.getLogger(LOGGER_NAME);
+        this.appenders = List.copyOf(appenders);
+        this.queueSize = queueSize;
+        this.offerTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(queueTimeoutMillis);
         logger.detachAndStopAllAppenders();
         logger.setAdditive(false);
         logger.setLevel(Level.INFO);
-        logger.addAppender(appender);
-        return new AuditLog(logger, appender);
-    }
-
-    private static void prepare(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
-        }
-        if (!Files.exists(file)) {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
+        this.appenders.forEach(logger::addAppender);
+        if (queueSize > 0) {
+            queue = new LinkedBlockingQueue<>(queueSize);
+            writer = new Thread(this::drain, "keyinitd-audit-writer");
+            writer.setDaemon(true); // close() drains it; it must not keep a JVM alive on its own
+            writer.start();
+        } else {
+            queue = null;
+            writer = null;
         }
     }
 
+    /**
+     * Opens the audit log: {@code settings.file()} (created mode 0640 if missing, its parent 0750),
+     * rotated by size, plus syslog if {@code settings.syslog()}, behind the queue.
+     */
+    public static AuditLog open(AuditSettings settings) throws IOException {
+        return open(settings, LocalSyslogAppender.DEV_LOG);
+    }
+
+    /** As {@link #open(AuditSettings)}, with the syslog socket at {@code syslogSocket}. */
+    static AuditLog open(AuditSettings settings, Path syslogSocket) throws IOException {
+        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
+        List<Appender<ILoggingEvent>> appenders = new ArrayList<>();
+        appenders.add(AuditFileAppender.open(ctx, settings));
+        if (settings.syslog()) {
+            LocalSyslogAppender syslog = new LocalSyslogAppender(syslogSocket);
+            syslog.setContext(ctx);
+            syslog.start();
+            appenders.add(syslog);
+        }
+        return new AuditLog(ctx, appenders, settings.queueSize(), settings.queueTimeoutMillis());
+    }
+
+    /**
+     * Calls every listener with {@code event} (on this thread, before anything else), then queues
+     * its line for the writer. Returns within about queueTimeoutMillis even when the disk is stuck.
+     */
     public void record(AuditEvent event) {
+        for (Consumer<AuditEvent> listener : listeners) {
+            try {
+                listener.accept(event);
+            } catch (Exception e) {
+                if (listenerReport.tryPass()) {
+                    log.error("audit listener {} failed on {}: {}", listener, event.event(), e.toString());
+                }
+            }
+        }
+        String json;
+        try {
+            json = encode(event);
+        } catch (JsonProcessingException e) {
+            log.error("cannot encode audit event {}: {}", event.event(), e.getMessage());
+            return;
+        }
+        Line line = new Line(event.ts(), json);
+        boolean accepted;
+        boolean afterClose;
+        Lock shared = state.readLock();
+        shared.lock();
+        try {
+            afterClose = closed;
+            if (afterClose) {
+                accepted = false;
+            } else if (queue == null) {
+                write(line);
+                accepted = true;
+            } else {
+                accepted = offer(line);
+            }
+        } finally {
+            shared.unlock();
+        }
+        if (!accepted) {
+            drop(afterClose);
+        }
+    }
+
+    /** Lines not written because the queue stayed full, or because they came after close(). */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /** Lines written to the file that could not be handed to syslog (0 when syslog is off). */
+    public long syslogFailures() {
+        return appenders.stream().filter(LocalSyslogAppender.class::isInstance)
+                .mapToLong(a -> ((LocalSyslogAppender) a).failures()).sum();
+    }
+
+    /**
+     * {@code listener} sees every recorded event, synchronously inside record() on the caller's
+     * thread, before it is queued, including events then dropped. It must be quick; an exception
+     * it throws is logged (at most every 10 s) and does not affect record().
+     */
+    public void addListener(Consumer<AuditEvent> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Stops accepting lines, writes every queued line, then flushes and closes the appenders. */
+    @Override
+    public void close() {
+        Lock exclusive = state.writeLock();
+        exclusive.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true; // from here on no record() can queue: STOP below is the last line
+        } finally {
+            exclusive.unlock();
+        }
+        boolean interrupted = false;
+        if (writer != null) {
+            while (true) {
+                try {
+                    if (queue.offer(STOP, 100, TimeUnit.MILLISECONDS) || !writer.isAlive()) {
+                        break;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            while (writer.isAlive()) {
+                try {
+                    writer.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            // Empty unless the writer died of an Error: write what it left, here.
+            for (Line l = queue.poll(); l != null; l = queue.poll()) {
+                if (l != STOP) {
+                    write(l);
+                }
+            }
+        }
+        for (Appender<ILoggingEvent> appender : appenders) {
+            logger.detachAppender(appender);
+            appender.stop(); // flushes and closes
+        }
+        if (dropped.get() > 0) {
+            log.error("audit log closed; {} audit lines were dropped while it was open", dropped.get());
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean offer(Line line) {
+        try {
+            return queue.offer(line, offerTimeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return queue.offer(line);
+        }
+    }
+
+    private void drop(boolean afterClose) {
+        long n = dropped.incrementAndGet();
+        if (dropReport.tryPass()) {
+            if (afterClose) {
+                log.error("audit line recorded after the audit log was closed, not written: {} audit lines dropped so far",
+                        n);
+            } else {
+                log.error("audit queue full ({} lines waiting for the disk for over {} ms): {} audit lines dropped so far",
+                        queueSize, TimeUnit.NANOSECONDS.toMillis(offerTimeoutNanos), n);
+            }
+        }
+    }
+
+    /** The writer thread: lines in queue order until STOP. */
+    private void drain() {
+        List<Line> batch = new ArrayList<>(BATCH);
+        while (true) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                continue; // only close() ends the writer, through STOP
+            }
+            queue.drainTo(batch, BATCH - 1);
+            for (Line line : batch) {
+                if (line == STOP) {
+                    return;
+                }
+                write(line);
+            }
+            batch.clear();
+        }
+    }
+
+    private void write(Line line) {
+        LoggingEvent event = new LoggingEvent(FQCN, logger, Level.INFO, line.json(), null, null);
+        event.setInstant(line.ts());
+        try {
+            logger.callAppenders(event);
+        } catch (RuntimeException e) {
+            if (writeReport.tryPass()) {
+                log.error("cannot write audit line: {}", e.toString());
+            }
+        }
+    }
+
+    private static String encode(AuditEvent event) throws JsonProcessingException {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("ts", event.ts().toString());
         line.put("event", event.event());
         line.put("outcome", event.outcome());
         line.putAll(event.fields());
-        try {
-            logger.info(JSON.writeValueAsString(line));
-        } catch (JsonProcessingException e) {
-            log.error("cannot encode audit event {}: {}", event.event(), e.getMessage());
-        }
-    }
-
-    @Override
-    public void close() {
-        logger.detachAppender(appender);
-        appender.stop();
+        return JSON.writeValueAsString(line);
     }
 }

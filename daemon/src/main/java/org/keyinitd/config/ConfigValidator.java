@@ -174,7 +174,7 @@ final class ConfigValidator {
                 range("audit", "max_size_mb", s.maxSizeMb(), (int) (d.maxSizeBytes() >> 20), 1, 100_000) * 1024L * 1024L,
                 range("audit", "max_files", s.maxFiles(), d.maxFiles(), 1, 1000),
                 s.syslog() != null && s.syslog(),
-                range("audit", "queue_size", s.queueSize(), d.queueSize(), 10, 10_000_000),
+                range("audit", "queue_size", s.queueSize(), d.queueSize(), 0, 10_000_000),
                 range("audit", "queue_timeout_ms", s.queueTimeoutMs(), d.queueTimeoutMillis(), 0, 10_000));
     }
 

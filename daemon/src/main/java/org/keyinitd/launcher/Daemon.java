@@ -2,6 +2,11 @@ package org.keyinitd.launcher;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import org.keyinitd.admin.AdminHandler;
+import org.keyinitd.admin.DaemonInfo;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.audit.AuditLog;
@@ -13,14 +18,18 @@ import org.keyinitd.keyring.KeyringService;
 import org.keyinitd.linux.Kernel;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.liveness.ProcessWatcher;
+import org.keyinitd.metrics.Metrics;
+import org.keyinitd.metrics.TextfileExporter;
 import org.keyinitd.server.SocketServer;
 import org.keyinitd.service.DeferredRevoker;
 import org.keyinitd.service.Liveness;
 import org.keyinitd.service.OrphanHandler;
 import org.keyinitd.service.Recovery;
+import org.keyinitd.service.Router;
 import org.keyinitd.service.NssUsers;
 import org.keyinitd.service.SessionService;
 import org.keyinitd.session.FileSessionStore;
+import org.keyinitd.session.Session;
 import org.keyinitd.session.SessionRegistry;
 import org.keyinitd.session.SessionStore;
 import org.slf4j.Logger;
@@ -30,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * Wires the parts together and owns their lifecycle: start in dependency order, stop in reverse.
  * Used by the foreground launcher ({@link Main}) and, later, by the jsvc adapter.
  */
-public final class Daemon implements AutoCloseable {
+public final class Daemon implements AutoCloseable, DaemonInfo {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
     private final Config config;
@@ -42,6 +51,10 @@ public final class Daemon implements AutoCloseable {
     private SessionService service;
     private DeferredRevoker deferred;
     private ProcessWatcher watcher;
+    private TextfileExporter textfile;
+    private final Metrics metrics = new Metrics();
+    private final Instant startedAt = Instant.now();
+    private volatile Instant configLoadedAt = Instant.now();
 
     public Daemon(Config config, String version) {
         this.config = config;
@@ -55,7 +68,8 @@ public final class Daemon implements AutoCloseable {
         try {
             Kernel kernel = new Kernel();
             prepareStateDir();
-            audit = AuditLog.open(config.auditLog());
+            audit = AuditLog.open(config.audit());
+            audit.addListener(metrics::onAudit);
             keyrings = KeyringService.start(kernel, KeyringService.registryName(config.stateDir()),
                     config.limits().requestTimeoutMillis());
             SessionStore store = new FileSessionStore(config.stateDir());
@@ -69,8 +83,10 @@ public final class Daemon implements AutoCloseable {
                     liveness, orphans);
             deferred = new DeferredRevoker(keyrings, registry, audit);
             deferred.start();
-            server = new SocketServer(config.socket(), config.limits(), service);
+            AdminHandler admin = new AdminHandler(this, registry, keyrings, audit, metrics, this::reload);
+            server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics));
             server.start();
+            config.metrics().textfile().ifPresent(this::startTextfile);
         } catch (IOException | KeyringException | KernelException | RuntimeException e) {
             close();
             throw e;
@@ -84,6 +100,13 @@ public final class Daemon implements AutoCloseable {
                 (System.nanoTime() - t0) / 1_000_000);
     }
 
+    private void startTextfile(Path file) {
+        textfile = new TextfileExporter(file, metrics, () -> new TextfileExporter.Gauges(
+                registry.inState(Session.State.OPEN).size(), registry.inState(Session.State.CLOSING).size(),
+                registry.inState(Session.State.REVOKED).size(), audit.dropped(), startedAt.getEpochSecond()));
+        textfile.start(config.metrics().intervalMillis());
+    }
+
     private void prepareStateDir() throws IOException {
         if (!Files.isDirectory(config.stateDir())) {
             Files.createDirectories(config.stateDir(),
@@ -94,11 +117,12 @@ public final class Daemon implements AutoCloseable {
     /**
      * Re-reads the configuration file. A valid file's policy applies to the next login; an
      * invalid file is rejected and the running policy kept. Settings that only take effect at
-     * start (socket, paths, limits) are reported, not applied. Both outcomes are audited.
+     * start (socket, paths, limits, audit, metrics) are reported, not applied. Both outcomes are
+     * audited. Returns why the file was rejected, or empty.
      */
-    public synchronized boolean reload() {
+    public synchronized Optional<String> reload() {
         if (service == null) {
-            return false;
+            return Optional.of("the daemon is not running");
         }
         Config next;
         try {
@@ -107,17 +131,50 @@ public final class Daemon implements AutoCloseable {
             log.error("reload rejected, keeping the running policy: {}", e.getMessage());
             audit.record(AuditEvent.of("config.reload", "rejected").with("config", config.file().toString())
                     .with("reason", e.getMessage()).build());
-            return false;
+            return Optional.of(e.getMessage());
         }
         service.setPolicy(next.policy());
+        configLoadedAt = Instant.now();
         if (!next.socket().equals(config.socket()) || !next.stateDir().equals(config.stateDir())
-                || !next.auditLog().equals(config.auditLog()) || !next.limits().equals(config.limits())) {
-            log.warn("reload: socket, state_dir, audit_log and [limits] changes take effect at the next start");
+                || !next.auditLog().equals(config.auditLog()) || !next.limits().equals(config.limits())
+                || !next.audit().equals(config.audit()) || !next.metrics().equals(config.metrics())) {
+            log.warn("reload: socket, state_dir, audit_log, [limits], [audit] and [metrics] changes take effect "
+                    + "at the next start");
         }
         audit.record(AuditEvent.of("config.reload", "ok").with("config", config.file().toString())
                 .with("rules", next.policy().rules().size()).build());
         log.info("reloaded {}: {} rules", config.file(), next.policy().rules().size());
-        return true;
+        return Optional.empty();
+    }
+
+    @Override
+    public String version() {
+        return version;
+    }
+
+    @Override
+    public long pid() {
+        return ProcessHandle.current().pid();
+    }
+
+    @Override
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    @Override
+    public Path configFile() {
+        return config.file();
+    }
+
+    @Override
+    public Instant configLoadedAt() {
+        return configLoadedAt;
+    }
+
+    @Override
+    public long auditDropped() {
+        return audit == null ? 0 : audit.dropped();
     }
 
     public SessionRegistry sessions() {
@@ -126,6 +183,10 @@ public final class Daemon implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (textfile != null) {
+            textfile.close();
+            textfile = null;
+        }
         if (server != null) {
             server.close();
             server = null;

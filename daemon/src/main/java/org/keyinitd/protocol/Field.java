@@ -24,7 +24,10 @@ public enum Field {
     SERVER_VERSION(17, FieldType.STR, 64),
     ERRNO(18, FieldType.U32, 4),
     ABORT(19, FieldType.BOOL, 1),
-    JOIN_AS_CALLER(20, FieldType.BOOL, 1);
+    JOIN_AS_CALLER(20, FieldType.BOOL, 1),
+    DATA(21, FieldType.STR, 65535),
+    REASON(22, FieldType.STR, 1024),
+    ALL(23, FieldType.BOOL, 1);
 
     private static final Map<Integer, Field> BY_TAG = new HashMap<>();
 
@@ -54,6 +57,11 @@ public enum Field {
 
     public int maxLength() {
         return maxLength;
+    }
+
+    /** DATA alone may repeat: its parts are concatenated (a document longer than one field). */
+    public boolean repeatable() {
+        return this == DATA;
     }
 
     /** The field with this tag, or null for a tag this version does not know (skipped). */

@@ -54,6 +54,7 @@ public final class FrameCodec {
         ByteBuffer buf = ByteBuffer.wrap(body);
         Fields.Builder builder = Fields.builder();
         EnumSet<Field> seen = EnumSet.noneOf(Field.class);
+        ByteArrayOutputStream data = null;
         while (buf.hasRemaining()) {
             if (buf.remaining() < FIELD_HEADER_SIZE) {
                 throw new ProtocolException(Status.BAD_REQUEST, "truncated field header at byte " + buf.position());
@@ -70,10 +71,19 @@ public final class FrameCodec {
                 buf.position(buf.position() + length); // unknown: ignored for forward compatibility
                 continue;
             }
+            if (field.repeatable() && type == field.type().code()) {
+                data = data == null ? new ByteArrayOutputStream() : data;
+                data.write(buf.array(), buf.arrayOffset() + buf.position(), length);
+                buf.position(buf.position() + length);
+                continue;
+            }
             if (!seen.add(field)) {
                 throw new ProtocolException(Status.BAD_REQUEST, "field " + field + " given twice");
             }
             decodeValue(field, type, length, buf, builder);
+        }
+        if (data != null) {
+            builder.put(Field.DATA, utf8(Field.DATA, ByteBuffer.wrap(data.toByteArray())));
         }
         return builder.build();
     }
@@ -111,6 +121,10 @@ public final class FrameCodec {
         ByteBuffer slice = buf.slice();
         slice.limit(length);
         buf.position(buf.position() + length);
+        return utf8(field, slice);
+    }
+
+    private static String utf8(Field field, ByteBuffer slice) throws ProtocolException {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -149,12 +163,23 @@ public final class FrameCodec {
     }
 
     private static void writeField(ByteArrayOutputStream out, Field field, Object value) {
+        if (field.repeatable()) {
+            byte[] all = ((String) value).getBytes(StandardCharsets.UTF_8);
+            for (int off = 0; off == 0 || off < all.length; off += field.maxLength()) {
+                writeRaw(out, field, java.util.Arrays.copyOfRange(all, off, Math.min(all.length, off + field.maxLength())));
+            }
+            return;
+        }
         byte[] bytes = switch (field.type()) {
             case STR -> ((String) value).getBytes(StandardCharsets.UTF_8);
             case U32 -> ByteBuffer.allocate(4).putInt((int) (long) (Long) value).array();
             case I32 -> ByteBuffer.allocate(4).putInt((Integer) value).array();
             case BOOL -> new byte[] {(byte) (((Boolean) value) ? 1 : 0)};
         };
+        writeRaw(out, field, bytes);
+    }
+
+    private static void writeRaw(ByteArrayOutputStream out, Field field, byte[] bytes) {
         ByteBuffer header = ByteBuffer.allocate(FIELD_HEADER_SIZE)
                 .putShort((short) field.tag()).put((byte) field.type().code()).putShort((short) bytes.length);
         out.write(header.array(), 0, FIELD_HEADER_SIZE);

@@ -4,7 +4,11 @@ package org.keyinitd.protocol;
 public enum Op {
     PING(1),
     OPEN(2),
-    CLOSE(3);
+    CLOSE(3),
+    STATUS(4),
+    SESSIONS(5),
+    REVOKE(6),
+    RELOAD(7);
 
     public static final int REPLY_BIT = 0x80;
 
@@ -16,6 +20,11 @@ public enum Op {
 
     public int code() {
         return code;
+    }
+
+    /** Admin ops are for root peers only. */
+    public boolean isAdmin() {
+        return code >= STATUS.code;
     }
 
     public int replyCode() {

@@ -37,7 +37,7 @@ final class CloseHandler {
     }
 
     Reply close(PeerCredentials peer, CloseRequest req) {
-        Optional<Session> found = registry.get(req.sessionId()).filter(s -> s.state() == Session.State.OPEN);
+        Optional<Session> found = registry.get(req.sessionId()).filter(s -> s.state() != Session.State.CLOSING);
         if (found.isEmpty()) {
             audit.record(AuditEvent.of(SessionAudit.CLOSE, "not-found").with("session", req.sessionId())
                     .with("pid", peer.pid()).with("peer_uid", peer.uid()).build());
@@ -50,6 +50,9 @@ final class CloseHandler {
             return Reply.error(Op.CLOSE.code(), Status.DENIED, refusal.get());
         }
         liveness.unwatch(s.id()); // a close, not a death
+        if (s.state() == Session.State.REVOKED) {
+            return closeRevoked(peer, s);
+        }
         req.joinedSerial().filter(j -> j != s.keyringSerial()).ifPresent(j ->
                 log.warn("{}: CLOSE of {} says keyring {}, the daemon made {}", peer, s.id(), j, s.keyringSerial()));
         if (!req.abort() && s.revoke() == RevokeMode.WHEN_UNUSED) {
@@ -78,6 +81,18 @@ final class CloseHandler {
         Decision decision = !kill ? Decision.KEPT : invalidate ? Decision.INVALIDATED : Decision.REVOKED;
         return Reply.ok(Op.CLOSE, Fields.builder()
                 .putU32(Field.DECISION, decision.code())
+                .putI32(Field.KEYRING_SERIAL, s.keyringSerial())
+                .build());
+    }
+
+    /** An admin already revoked this session's keyring: the close only ends the listing. */
+    private Reply closeRevoked(PeerCredentials peer, Session s) {
+        if (registry.remove(s.id()).isEmpty()) {
+            return Reply.error(Op.CLOSE.code(), Status.NOT_FOUND, "session " + s.id() + " already closed");
+        }
+        audit.record(SessionAudit.close("already-revoked", peer, s).build());
+        return Reply.ok(Op.CLOSE, Fields.builder()
+                .putU32(Field.DECISION, Decision.REVOKED.code())
                 .putI32(Field.KEYRING_SERIAL, s.keyringSerial())
                 .build());
     }

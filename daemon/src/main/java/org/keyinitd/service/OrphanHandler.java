@@ -35,6 +35,10 @@ public final class OrphanHandler {
 
     public void processGone(String sessionId, String reason) {
         Session s = registry.get(sessionId).orElse(null);
+        if (s != null && s.state() == Session.State.REVOKED && registry.remove(s.id()).isPresent()) {
+            record(s, "already-revoked", reason); // an admin revoked it; now its listing ends too
+            return;
+        }
         if (s == null || s.state() != Session.State.OPEN) {
             return; // closed normally, or already being revoked
         }

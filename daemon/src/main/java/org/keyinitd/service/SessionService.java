@@ -59,6 +59,7 @@ public final class SessionService implements RequestHandler {
                 case PING -> Reply.ok(Op.PING, Fields.builder().put(Field.SERVER_VERSION, version).build());
                 case OPEN -> opens.open(peer, OpenRequest.from(request.fields()), policy);
                 case CLOSE -> closes.close(peer, CloseRequest.from(request.fields()));
+                default -> Reply.error(op.code(), Status.UNKNOWN_OP, op + " is not a session op");
             };
         } catch (ProtocolException e) {
             log.warn("{}: rejected {} request: {}", peer, op, e.getMessage());

@@ -29,8 +29,11 @@ public record Session(
         Instant openedAt,
         State state) {
 
-    /** OPEN: logged in. CLOSING: logged out, revocation deferred until nothing holds the keyring. */
-    public enum State { OPEN, CLOSING }
+    /**
+     * OPEN: logged in. CLOSING: logged out, revocation deferred until nothing holds the keyring.
+     * REVOKED: an admin revoked the keyring; listed until the session closes or its process dies.
+     */
+    public enum State { OPEN, CLOSING, REVOKED }
 
     public Session withState(State newState) {
         return new Session(id, user, uid, service, tty, rhost, ruser, pid, pidStartTime, keyringName, keyringSerial,

@@ -66,15 +66,24 @@ public final class SessionRegistry {
 
     /** Moves an open session to CLOSING; false if it was not open (closed meanwhile). */
     public boolean markClosing(String id) {
+        return move(id, Session.State.OPEN, Session.State.CLOSING);
+    }
+
+    /** Moves an open session to REVOKED (an admin revoked its keyring); false if it was not open. */
+    public boolean markRevoked(String id) {
+        return move(id, Session.State.OPEN, Session.State.REVOKED);
+    }
+
+    private boolean move(String id, Session.State from, Session.State to) {
         Session s = sessions.get(id);
-        if (s == null || s.state() != Session.State.OPEN) {
+        if (s == null || s.state() != from) {
             return false;
         }
-        Session closing = s.withState(Session.State.CLOSING);
-        if (!sessions.replace(id, s, closing)) {
+        Session moved = s.withState(to);
+        if (!sessions.replace(id, s, moved)) {
             return false;
         }
-        persist(closing);
+        persist(moved);
         return true;
     }
 

@@ -135,16 +135,38 @@ final class DaemonProcess implements AutoCloseable {
         return Files.readString(log, StandardCharsets.UTF_8);
     }
 
-    /** Every audit line so far, parsed; a line that is not JSON fails the test. */
+    /**
+     * Every audit line so far, parsed; a line that is not JSON fails the test. Lines reach the
+     * file from the daemon's audit queue a moment after the reply: wait until the file is quiet.
+     */
     List<JsonNode> audit() throws IOException {
         List<JsonNode> out = new ArrayList<>();
         if (!Files.exists(auditLog)) {
             return out;
         }
+        awaitQuietAuditLog();
         for (String line : Files.readAllLines(auditLog, StandardCharsets.UTF_8)) {
             out.add(JSON.readTree(line));
         }
         return out;
+    }
+
+    private void awaitQuietAuditLog() throws IOException {
+        long last = -1;
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            long size = Files.size(auditLog);
+            if (size == last) {
+                return;
+            }
+            last = size;
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Audit lines of one event and outcome. */

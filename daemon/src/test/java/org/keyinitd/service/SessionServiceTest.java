@@ -54,7 +54,7 @@ class SessionServiceTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        audit = AuditLog.open(dir.resolve("audit.log"));
+        audit = AuditLog.open(new org.keyinitd.config.AuditSettings(dir.resolve("audit.log"), 1 << 20, 2, false, 0, 0)); // queue_size 0: written before record() returns, so lastAudit() sees it
         keyrings = new RecordingKeyrings();
         UserDirectory users = new UserDirectory() {
             @Override

@@ -1,0 +1,217 @@
+package org.keyinitd.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.keyinitd.audit.AuditEvent;
+import org.keyinitd.audit.AuditLog;
+import org.keyinitd.keyring.KeyringException;
+import org.keyinitd.keyring.SessionKeyrings;
+import org.keyinitd.metrics.Latency;
+import org.keyinitd.metrics.Metrics;
+import org.keyinitd.policy.CloseAction;
+import org.keyinitd.protocol.Field;
+import org.keyinitd.protocol.Fields;
+import org.keyinitd.protocol.Op;
+import org.keyinitd.protocol.Reply;
+import org.keyinitd.protocol.Status;
+import org.keyinitd.server.PeerCredentials;
+import org.keyinitd.session.Session;
+import org.keyinitd.session.SessionRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin ops behind keyinitctl: STATUS, SESSIONS, REVOKE, RELOAD. Root peers only; anyone
+ * else is refused and audited. Replies carry JSON (docs/admin.md).
+ */
+public final class AdminHandler {
+    private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final DaemonInfo info;
+    private final SessionRegistry registry;
+    private final SessionKeyrings keyrings;
+    private final AuditLog audit;
+    private final Metrics metrics;
+    private final Reloader reloader;
+
+    public AdminHandler(DaemonInfo info, SessionRegistry registry, SessionKeyrings keyrings, AuditLog audit,
+                        Metrics metrics, Reloader reloader) {
+        this.info = info;
+        this.registry = registry;
+        this.keyrings = keyrings;
+        this.audit = audit;
+        this.metrics = metrics;
+        this.reloader = reloader;
+    }
+
+    public Reply handle(PeerCredentials peer, Op op, Fields fields) {
+        if (!peer.isRoot()) {
+            audit.record(AuditEvent.of("admin.denied", "denied").with("op", op.name())
+                    .with("pid", peer.pid()).with("peer_uid", peer.uid()).build());
+            log.warn("{}: admin op {} denied: not root", peer, op);
+            return Reply.error(op.code(), Status.DENIED, "permission denied: keyinitctl needs root");
+        }
+        try {
+            return switch (op) {
+                case STATUS -> data(op, status());
+                case SESSIONS -> data(op, sessions(fields.string(Field.USER)));
+                case REVOKE -> revoke(peer, fields);
+                case RELOAD -> reload(peer);
+                default -> Reply.error(op.code(), Status.UNKNOWN_OP, op + " is not an admin op");
+            };
+        } catch (JsonProcessingException e) {
+            log.error("cannot encode {} reply", op, e);
+            return Reply.error(op.code(), Status.FAILED, "internal error encoding the reply (see the daemon log)");
+        }
+    }
+
+    private Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        Instant now = Instant.now();
+        s.put("version", info.version());
+        s.put("pid", info.pid());
+        s.put("started_at", info.startedAt().toString());
+        s.put("uptime_seconds", Duration.between(info.startedAt(), now).toSeconds());
+        s.put("config", info.configFile().toString());
+        s.put("config_loaded_at", info.configLoadedAt().toString());
+        Map<String, Long> sessions = new LinkedHashMap<>();
+        for (Session.State st : Session.State.values()) {
+            sessions.put(st.name().toLowerCase(Locale.ROOT), (long) registry.inState(st).size());
+        }
+        s.put("sessions", sessions);
+        Map<String, Long> counters = new LinkedHashMap<>();
+        counters.put("opens", metrics.count("session.open", "created") + metrics.count("session.open", "kept-existing")
+                + metrics.count("session.open", "skipped") + metrics.count("session.open", "unsupported"));
+        counters.put("closes", metrics.count("session.close", null) - metrics.count("session.close", "denied")
+                - metrics.count("session.close", "error") - metrics.count("session.close", "not-found"));
+        counters.put("denials", metrics.count(null, "denied"));
+        counters.put("errors", metrics.count(null, "error"));
+        counters.put("orphans_revoked", metrics.count("session.orphan", "revoked")
+                + metrics.count("session.orphan", "invalidated"));
+        counters.put("admin_revokes", metrics.count("admin.revoke", "revoked"));
+        counters.put("audit_dropped", info.auditDropped());
+        s.put("counters", counters);
+        Map<String, Object> latency = new LinkedHashMap<>();
+        for (Op op : new Op[] {Op.OPEN, Op.CLOSE}) {
+            Latency l = metrics.latency(op);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("count", l.count());
+            m.put("p50_us", l.p50() / 1000);
+            m.put("p90_us", l.p90() / 1000);
+            m.put("p99_us", l.p99() / 1000);
+            m.put("max_us", l.max() / 1000);
+            latency.put(op.name().toLowerCase(Locale.ROOT), m);
+        }
+        s.put("latency", latency);
+        return s;
+    }
+
+    private List<Map<String, Object>> sessions(Optional<String> user) {
+        Instant now = Instant.now();
+        List<Map<String, Object>> out = new ArrayList<>();
+        registry.all().stream()
+                .filter(s -> user.map(u -> u.equals(s.user())).orElse(true))
+                .sorted(Comparator.comparing(Session::openedAt))
+                .forEach(s -> out.add(describe(s, now)));
+        return out;
+    }
+
+    static Map<String, Object> describe(Session s, Instant now) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("session", s.id());
+        m.put("user", s.user());
+        m.put("uid", s.uid());
+        m.put("service", s.service());
+        m.put("tty", s.tty().orElse(null));
+        m.put("rhost", s.rhost().orElse(null));
+        m.put("pid", s.pid());
+        m.put("keyring", s.keyringSerial());
+        m.put("rule", s.rule());
+        m.put("state", s.state().name().toLowerCase(Locale.ROOT));
+        m.put("opened_at", s.openedAt().toString());
+        m.put("age_seconds", Duration.between(s.openedAt(), now).toSeconds());
+        return m;
+    }
+
+    private Reply revoke(PeerCredentials peer, Fields f) throws JsonProcessingException {
+        Optional<String> id = f.string(Field.SESSION_ID);
+        Optional<String> user = f.string(Field.USER);
+        boolean all = f.bool(Field.ALL).orElse(false);
+        if ((id.isPresent() ? 1 : 0) + (user.isPresent() ? 1 : 0) + (all ? 1 : 0) != 1) {
+            return Reply.error(Op.REVOKE.code(), Status.BAD_REQUEST, "give exactly one of SESSION_ID, USER, ALL");
+        }
+        Predicate<Session> which = id.<Predicate<Session>>map(i -> s -> s.id().equals(i))
+                .or(() -> user.map(u -> s -> s.user().equals(u))).orElse(s -> true);
+        String reason = f.string(Field.REASON).orElse("");
+        List<String> revoked = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (Session s : registry.all()) {
+            if (!which.test(s) || s.state() == Session.State.REVOKED) {
+                continue;
+            }
+            if (revokeOne(peer, s, reason)) {
+                revoked.add(s.id());
+            } else {
+                failed.add(s.id());
+            }
+        }
+        if (id.isPresent() && revoked.isEmpty() && failed.isEmpty()) {
+            return Reply.error(Op.REVOKE.code(), Status.NOT_FOUND, "no session " + id.get());
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("revoked", revoked);
+        result.put("failed", failed);
+        return data(Op.REVOKE, result);
+    }
+
+    private boolean revokeOne(PeerCredentials peer, Session s, String reason) {
+        try {
+            keyrings.kill(s.keyringSerial(), s.closeAction() == CloseAction.INVALIDATE);
+        } catch (KeyringException e) {
+            log.error("admin revoke of session {} failed: {}", s.id(), e.getMessage());
+            record(peer, s, "error", reason + " (" + e.getMessage() + ")");
+            return false;
+        }
+        // An open session stays listed as revoked until it closes; a closing one is done.
+        if (s.state() == Session.State.CLOSING || !registry.markRevoked(s.id())) {
+            registry.remove(s.id());
+        }
+        record(peer, s, "revoked", reason);
+        return true;
+    }
+
+    private void record(PeerCredentials peer, Session s, String outcome, String reason) {
+        audit.record(AuditEvent.of("admin.revoke", outcome)
+                .with("session", s.id()).with("user", s.user()).with("uid", s.uid()).with("service", s.service())
+                .with("tty", s.tty()).with("rhost", s.rhost()).with("keyring", s.keyringSerial())
+                .with("rule", s.rule()).with("reason", reason.isEmpty() ? null : reason)
+                .with("by_uid", peer.uid()).with("by_pid", peer.pid()).build());
+        log.info("{}: admin revoked session {} of {} (keyring {}): {}", peer, s.id(), s.user(), s.keyringSerial(),
+                reason.isEmpty() ? "no reason given" : reason);
+    }
+
+    private Reply reload(PeerCredentials peer) {
+        log.info("{}: reload requested", peer);
+        Optional<String> rejected = reloader.reload();
+        if (rejected.isPresent()) {
+            return Reply.error(Op.RELOAD.code(), Status.FAILED, "configuration rejected, running policy kept: "
+                    + rejected.get());
+        }
+        return Reply.ok(Op.RELOAD, Fields.builder().put(Field.MESSAGE, "configuration reloaded").build());
+    }
+
+    private static Reply data(Op op, Object document) throws JsonProcessingException {
+        return Reply.ok(op, Fields.builder().put(Field.DATA, JSON.writeValueAsString(document)).build());
+    }
+}
