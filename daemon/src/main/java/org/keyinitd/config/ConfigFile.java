@@ -59,6 +59,7 @@ record ConfigFile(
     record LimitsSection(
             @JsonProperty("max_frame") Integer maxFrame,
             @JsonProperty("max_connections") Integer maxConnections,
+            @JsonProperty("max_connections_per_uid") Integer maxConnectionsPerUid,
             @JsonProperty("idle_timeout_ms") Integer idleTimeoutMs,
             @JsonProperty("request_timeout_ms") Integer requestTimeoutMs) {
     }

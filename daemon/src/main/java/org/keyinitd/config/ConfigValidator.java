@@ -161,6 +161,7 @@ final class ConfigValidator {
         return new Limits(
                 range("max_frame", s.maxFrame(), d.maxFrame(), 256, 65535),
                 range("max_connections", s.maxConnections(), d.maxConnections(), 1, 100_000),
+                range("max_connections_per_uid", s.maxConnectionsPerUid(), d.maxConnectionsPerUid(), 1, 100_000),
                 range("idle_timeout_ms", s.idleTimeoutMs(), d.idleTimeoutMillis(), 100, 3_600_000),
                 range("request_timeout_ms", s.requestTimeoutMs(), d.requestTimeoutMillis(), 100, 600_000));
     }

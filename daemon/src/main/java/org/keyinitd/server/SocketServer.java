@@ -10,7 +10,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import jnr.unixsocket.Credentials;
 import jnr.unixsocket.UnixServerSocketChannel;
 import jnr.unixsocket.UnixSocketAddress;
@@ -35,10 +37,13 @@ public final class SocketServer implements AutoCloseable {
     private final Limits limits;
     private final RequestHandler handler;
     private final AtomicInteger open = new AtomicInteger();
+    private final ConcurrentHashMap<Long, AtomicInteger> openByUid = new ConcurrentHashMap<>();
     private final ExecutorService pool;
     private UnixServerSocketChannel server;
     private Thread acceptThread;
     private volatile boolean stopping;
+    private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - 2_000_000_000L);
+    private final AtomicLong refused = new AtomicLong();
 
     public SocketServer(Path path, Limits limits, RequestHandler handler) {
         this.path = path;
@@ -134,17 +139,53 @@ public final class SocketServer implements AutoCloseable {
             closeQuietly(channel);
             return;
         }
-        if (open.incrementAndGet() > limits.maxConnections()) {
-            open.decrementAndGet();
-            log.warn("{}: refused, {} connections already open", peer, limits.maxConnections());
+        if (!admit(peer)) {
             refuse(channel, "too many connections; try again");
             return;
         }
         try {
-            pool.execute(new Connection(channel, peer, limits, handler, open::decrementAndGet, () -> stopping));
+            pool.execute(new Connection(channel, peer, limits, handler, () -> release(peer), () -> stopping));
         } catch (RuntimeException e) {
-            open.decrementAndGet();
+            release(peer);
             refuse(channel, "daemon is shutting down");
+        }
+    }
+
+    /** Takes a connection slot, overall and (for non-root peers) per uid; false when either is full. */
+    private boolean admit(PeerCredentials peer) {
+        if (open.incrementAndGet() > limits.maxConnections()) {
+            open.decrementAndGet();
+            warnRefused(peer, limits.maxConnections() + " connections already open");
+            return false;
+        }
+        if (!peer.isRoot()) {
+            AtomicInteger mine = openByUid.computeIfAbsent(peer.uid(), u -> new AtomicInteger());
+            if (mine.incrementAndGet() > limits.maxConnectionsPerUid()) {
+                mine.decrementAndGet();
+                open.decrementAndGet();
+                warnRefused(peer, "uid " + peer.uid() + " already has " + limits.maxConnectionsPerUid()
+                        + " connections open (max_connections_per_uid)");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void release(PeerCredentials peer) {
+        open.decrementAndGet();
+        if (!peer.isRoot()) {
+            openByUid.computeIfPresent(peer.uid(), (u, n) -> n.decrementAndGet() <= 0 ? null : n);
+        }
+    }
+
+    /** A flood of refusals must not flood the log: at most one line per second. */
+    private void warnRefused(PeerCredentials peer, String why) {
+        long now = System.nanoTime();
+        long last = lastRefusalLog.get();
+        if (now - last > 1_000_000_000L && lastRefusalLog.compareAndSet(last, now)) {
+            log.warn("{}: connection refused: {} ({} refused so far)", peer, why, refused.incrementAndGet());
+        } else {
+            refused.incrementAndGet();
         }
     }
 

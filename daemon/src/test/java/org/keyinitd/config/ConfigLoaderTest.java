@@ -38,13 +38,14 @@ class ConfigLoaderTest {
                 [limits]
                 max_frame = 2048
                 max_connections = 10
+                max_connections_per_uid = 3
                 idle_timeout_ms = 1000
                 request_timeout_ms = 500
                 """);
         assertThat(c.socket()).isEqualTo(Path.of("/run/k/k.sock"));
         assertThat(c.policy().defaults().create()).contains(CreateMode.ALWAYS);
         assertThat(c.policy().defaults().revoke()).contains(RevokeMode.ALWAYS);
-        assertThat(c.limits()).isEqualTo(new Limits(2048, 10, 1000, 500));
+        assertThat(c.limits()).isEqualTo(new Limits(2048, 10, 3, 1000, 500));
     }
 
     @Test

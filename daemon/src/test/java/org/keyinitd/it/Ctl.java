@@ -10,7 +10,7 @@ final class Ctl {
     }
 
     /** A 1777 directory for the JVM's native stubs: /tmp itself is not writable by users on every machine. */
-    private static Path sharedTmp() throws java.io.IOException {
+    static Path sharedTmp() throws java.io.IOException {
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"), "keyinitd-it-tmp");
         java.nio.file.Files.createDirectories(tmp);
         java.nio.file.Files.setPosixFilePermissions(tmp,

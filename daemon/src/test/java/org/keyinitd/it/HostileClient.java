@@ -1,0 +1,194 @@
+package org.keyinitd.it;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import jnr.unixsocket.UnixSocketAddress;
+import jnr.unixsocket.UnixSocketChannel;
+import jnr.unixsocket.UnixSocketOptions;
+import org.keyinitd.protocol.Field;
+import org.keyinitd.protocol.FieldType;
+import org.keyinitd.protocol.Fields;
+import org.keyinitd.protocol.FrameCodec;
+import org.keyinitd.protocol.ModuleFlags;
+import org.keyinitd.protocol.Op;
+import org.keyinitd.protocol.OpenRequest;
+
+/**
+ * A misbehaving local client, run by HostileIT as an unprivileged user in its own process:
+ * {@code HostileClient SOCKET UID CASE...}. Prints one result line per case:
+ * {@code case=NAME status=N message=...} for a reply, {@code case=NAME closed ms=N} for a
+ * connection the daemon closed without one.
+ */
+public final class HostileClient {
+    private static final int MAGIC = FrameCodec.MAGIC;
+
+    private HostileClient() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String socket = args[0];
+        long uid = Long.parseLong(args[1]);
+        for (int i = 2; i < args.length; i++) {
+            String c = args[i];
+            switch (c) {
+                case "bad-magic" -> once(socket, c, header(0xDEADBEEF, 1, Op.PING.code(), 0), false);
+                case "bad-version" -> once(socket, c, header(MAGIC, 9, Op.PING.code(), 0), false);
+                case "too-large" -> once(socket, c, header(MAGIC, 1, Op.OPEN.code(), 1_000_000), false);
+                case "truncated-body" -> once(socket, c, concat(header(MAGIC, 1, Op.OPEN.code(), 100), new byte[10]), true);
+                case "unknown-op" -> once(socket, c, header(MAGIC, 1, 99, 0), false);
+                case "field-too-long" -> once(socket, c, open(raw(Field.USER, "x".repeat(300).getBytes(StandardCharsets.UTF_8)), uid), false);
+                case "invalid-utf8" -> once(socket, c, open(raw(Field.USER, new byte[] {(byte) 0xC3, 0x28}), uid), false);
+                case "other-uid" -> once(socket, c, request(Op.OPEN, openFor("root", 0)), false);
+                case "wrong-name" -> once(socket, c, request(Op.OPEN, openFor("root", uid)), false);
+                case "slowloris" -> slowloris(socket);
+                case "idle-flood" -> idleFlood(socket);
+                default -> throw new IllegalArgumentException("unknown case " + c);
+            }
+        }
+    }
+
+    private static void once(String socket, String name, byte[] bytes, boolean halfClose) throws IOException {
+        try (UnixSocketChannel ch = connect(socket)) {
+            long t0 = System.nanoTime();
+            ch.write(ByteBuffer.wrap(bytes));
+            if (halfClose) {
+                ch.shutdownOutput();
+            }
+            report(name, ch, t0);
+        }
+    }
+
+    /** One byte every 300 ms: the daemon must cut it off at its request deadline. */
+    private static void slowloris(String socket) throws IOException, InterruptedException {
+        byte[] frame = header(MAGIC, 1, Op.PING.code(), 0);
+        try (UnixSocketChannel ch = connect(socket)) {
+            long t0 = System.nanoTime();
+            for (byte b : frame) {
+                try {
+                    ch.write(ByteBuffer.wrap(new byte[] {b}));
+                } catch (IOException e) {
+                    break; // closed on us: good
+                }
+                Thread.sleep(300);
+                if (!ch.isConnected()) {
+                    break;
+                }
+            }
+            report("slowloris", ch, t0);
+        }
+    }
+
+    /** Opens 2000 connections and holds them idle: the per-uid limit must turn most away at once. */
+    private static void idleFlood(String socket) throws IOException, InterruptedException {
+        List<UnixSocketChannel> held = new ArrayList<>();
+        int busy = 0;
+        int failed = 0;
+        for (int i = 0; i < 2000; i++) {
+            try {
+                held.add(connect(socket));
+            } catch (IOException e) {
+                failed++;
+            }
+        }
+        Thread.sleep(500);
+        int open = 0;
+        for (UnixSocketChannel ch : held) {
+            ch.setOption(UnixSocketOptions.SO_RCVTIMEO, 20);
+            ByteBuffer buf = ByteBuffer.allocate(64);
+            int n = ch.read(buf);
+            if (n > 0) {
+                busy++;
+            } else if (n == 0) {
+                open++;
+            }
+        }
+        System.out.println("case=idle-flood busy=" + busy + " open=" + open + " connect_failed=" + failed);
+        System.out.println("flood-holding");
+        System.out.flush();
+        Thread.sleep(3000);
+        for (UnixSocketChannel ch : held) {
+            ch.close();
+        }
+        System.out.println("flood-done");
+    }
+
+    private static void report(String name, UnixSocketChannel ch, long t0) throws IOException {
+        ch.setOption(UnixSocketOptions.SO_RCVTIMEO, 200);
+        ByteBuffer head = ByteBuffer.allocate(FrameCodec.HEADER_SIZE);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (head.hasRemaining() && System.nanoTime() < deadline) {
+            int n;
+            try {
+                n = ch.read(head);
+            } catch (IOException e) {
+                n = -1;
+            }
+            if (n < 0) {
+                System.out.println("case=" + name + " closed ms=" + (System.nanoTime() - t0) / 1_000_000);
+                return;
+            }
+        }
+        if (head.hasRemaining()) {
+            System.out.println("case=" + name + " timeout");
+            return;
+        }
+        head.flip();
+        head.getInt();
+        head.get();
+        head.get();
+        int status = head.getShort() & 0xFFFF;
+        int len = head.getInt();
+        ByteBuffer body = ByteBuffer.allocate(len);
+        while (body.hasRemaining() && ch.read(body) > 0) {
+            // read the message
+        }
+        String message;
+        try {
+            message = FrameCodec.decodeFields(body.array()).string(Field.MESSAGE).orElse("");
+        } catch (Exception e) {
+            message = "(undecodable: " + e.getMessage() + ")";
+        }
+        System.out.println("case=" + name + " status=" + status + " message=" + message);
+    }
+
+    private static UnixSocketChannel connect(String socket) throws IOException {
+        return UnixSocketChannel.open(new UnixSocketAddress(new java.io.File(socket)));
+    }
+
+    private static byte[] header(int magic, int version, int op, long length) {
+        return ByteBuffer.allocate(12).putInt(magic).put((byte) version).put((byte) op).putShort((short) 0)
+                .putInt((int) length).array();
+    }
+
+    private static byte[] raw(Field field, byte[] value) {
+        return ByteBuffer.allocate(5 + value.length).putShort((short) field.tag()).put((byte) FieldType.STR.code())
+                .putShort((short) value.length).put(value).array();
+    }
+
+    /** An OPEN whose USER field is {@code userField}, the rest valid for {@code uid}. */
+    private static byte[] open(byte[] userField, long uid) {
+        byte[] rest = FrameCodec.encodeRequest(Op.OPEN.code(), Fields.builder().put(Field.SERVICE, "hostile")
+                .putU32(Field.UID, uid).putU32(Field.GID, uid).putU32(Field.MODULE_FLAGS, 0)
+                .put(Field.HAS_SESSION_KEYRING, false).build());
+        byte[] body = concat(userField, java.util.Arrays.copyOfRange(rest, 12, rest.length));
+        return concat(header(MAGIC, 1, Op.OPEN.code(), body.length), body);
+    }
+
+    private static Fields openFor(String user, long uid) {
+        return new OpenRequest("hostile", user, uid, uid, java.util.Optional.empty(), java.util.Optional.empty(),
+                java.util.Optional.empty(), new ModuleFlags(false, false, false), false).toFields();
+    }
+
+    private static byte[] request(Op op, Fields fields) {
+        return FrameCodec.encodeRequest(op.code(), fields);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
