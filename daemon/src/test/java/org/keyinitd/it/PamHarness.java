@@ -44,10 +44,16 @@ final class PamHarness {
 
     /** Runs the harness for {@code service} as {@code user}; extra are further harness options. */
     Result run(String service, String user, String... extra) throws IOException, InterruptedException {
+        return run(null, service, user, extra);
+    }
+
+    /** The same, logging to {@code syslog}'s capture instead of the machine's syslog. */
+    Result run(SyslogCapture syslog, String service, String user, String... extra)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--confdir", confdir.toString(),
                 "--service", service, "--user", user));
         cmd.addAll(Arrays.asList(extra));
-        Commands.Result r = Commands.run(cmd);
+        Commands.Result r = Commands.run(syslog == null ? cmd : syslog.wrap(cmd));
         return new Result(r.exit(), r.output());
     }
 

@@ -1,0 +1,183 @@
+package org.keyinitd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import jnr.unixsocket.UnixServerSocketChannel;
+import jnr.unixsocket.UnixSocketAddress;
+import jnr.unixsocket.UnixSocketChannel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.keyinitd.protocol.FrameCodec;
+
+/**
+ * The module facing a broken or fake daemon (docs/security.md, "Fault cases"): each case returns
+ * within the timeout with its on_error result, logs one clear syslog line, and leaves the login
+ * process's ids exactly as they were.
+ */
+class ModuleFaultsIT {
+    private static final int TIMEOUT_MS = 400;
+    /** Slack for process start-up and scheduling on a busy machine. */
+    private static final double MARGIN_MS = 1500;
+
+    @TempDir
+    static Path dir;
+    static TestUsers users;
+    static TestUsers.User user;
+    static PamHarness pam;
+    static SyslogCapture syslog;
+    final List<AutoCloseable> servers = new ArrayList<>();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Root.require();
+        users = new TestUsers();
+        user = users.create();
+        pam = new PamHarness(dir.resolve("pam.d"));
+        syslog = new SyslogCapture(dir);
+    }
+
+    @AfterEach
+    void stopServers() throws Exception {
+        for (AutoCloseable s : servers) {
+            s.close();
+        }
+        servers.clear();
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (syslog != null) {
+            syslog.close();
+        }
+        if (users != null) {
+            users.close();
+        }
+    }
+
+    /** Runs one fault case with on_error=fail and checks the common promises; returns the harness output. */
+    private PamHarness.Result fails(String name, Path socket, String expectedLog) throws Exception {
+        pam.service(name, "session required MODULE socket=" + socket + " timeout=" + TIMEOUT_MS + " on_error=fail");
+        PamHarness.Result r = pam.run(syslog, name, user.name());
+        assertThat(r.getInt("open_rc")).as(r.output()).isEqualTo(PamHarness.PAM_SESSION_ERR);
+        assertThat(r.getDouble("open_ms")).isLessThan(TIMEOUT_MS + MARGIN_MS);
+        assertThat(r.getInt("ses")).as("no keyring joined").isEqualTo(r.getInt("before_ses"));
+        assertThat(r.get("creds_unchanged")).isEqualTo("1");
+        // One clear line per failure, naming the module, the service and the cause.
+        assertThat(syslog.matching("pam_keyinitd(" + name + ":session)")).as("syslog: %s", syslog.all())
+                .singleElement().asString().contains(expectedLog).contains("on_error=fail");
+        return r;
+    }
+
+    @Test
+    void noDaemonAtAll() throws Exception {
+        fails("nodaemon", dir.resolve("absent.sock"), "No such file or directory");
+    }
+
+    @Test
+    void aSocketOwnedByAnotherUserIsNotTrusted() throws Exception {
+        Path sock = server("foreign.sock", ch -> { });
+        Files.setOwner(sock, sock.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user.name()));
+        fails("foreign", sock, "is owned by uid " + user.uid() + ", not root");
+    }
+
+    @Test
+    void aSymlinkIsNotFollowed() throws Exception {
+        Path real = server("real.sock", ch -> { });
+        Path link = dir.resolve("link.sock");
+        Files.createSymbolicLink(link, real);
+        fails("symlink", link, "is a symlink");
+    }
+
+    @Test
+    void aDaemonThatNeverAnswersCostsTheTimeout() throws Exception {
+        Path sock = server("silent.sock", ch -> sleep(10_000));
+        PamHarness.Result r = fails("silent", sock, "timed out after " + TIMEOUT_MS + " ms");
+        assertThat(r.getDouble("open_ms")).isGreaterThanOrEqualTo(TIMEOUT_MS - 10);
+    }
+
+    @Test
+    void aDaemonAnsweringGarbage() throws Exception {
+        Path sock = server("garbage.sock", ch -> reply(ch, "HTTP/1.1 200 OK\r\n\r\nhello".getBytes(StandardCharsets.US_ASCII)));
+        fails("garbage", sock, "bad reply");
+    }
+
+    @Test
+    void aDaemonDyingInTheMiddleOfAReply() throws Exception {
+        byte[] head = ByteBuffer.allocate(8).putInt(FrameCodec.MAGIC).put((byte) 1).put((byte) 0x82).putShort((short) 0)
+                .array();
+        Path sock = server("dying.sock", ch -> reply(ch, head));
+        fails("dying", sock, "in the middle of a reply");
+    }
+
+    @Test
+    void fallbackStillGivesTheLoginAKeyringWhenTheDaemonAnswersGarbage() throws Exception {
+        Path sock = server("garbage2.sock", ch -> reply(ch, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+        pam.service("garbage-fallback", "session required MODULE socket=" + sock + " timeout=" + TIMEOUT_MS + " revoke");
+        PamHarness.Result r = pam.run(syslog, "garbage-fallback", user.name());
+        assertThat(r.getInt("open_rc")).as(r.output()).isZero();
+        assertThat(r.getInt("ses")).isNotEqualTo(r.getInt("before_ses"));
+        assertThat(r.state(r.getInt("ses"))).isEqualTo("revoked");
+        assertThat(r.get("creds_unchanged")).isEqualTo("1");
+        assertThat(syslog.matching("fell back to in-process keyring " + r.getInt("ses"))).hasSize(1);
+    }
+
+    @Test
+    void anUnknownUserIsUserUnknown() throws Exception {
+        pam.service("unknown", "session required MODULE socket=" + dir.resolve("absent.sock"));
+        PamHarness.Result r = pam.run(syslog, "unknown", "no-such-user-kit");
+        assertThat(r.getInt("open_rc")).as(r.output()).isEqualTo(10); // PAM_USER_UNKNOWN
+        assertThat(syslog.matching("no-such-user-kit")).isNotEmpty();
+    }
+
+    /** A fake daemon (running as root, so SO_PEERCRED passes) that reads a request and then does {@code behaviour}. */
+    private Path server(String name, Consumer<UnixSocketChannel> behaviour) throws Exception {
+        Path sock = dir.resolve(name);
+        UnixServerSocketChannel server = UnixServerSocketChannel.open();
+        server.socket().bind(new UnixSocketAddress(sock.toFile()));
+        Thread t = new Thread(() -> {
+            while (server.isOpen()) {
+                try (UnixSocketChannel ch = server.accept()) {
+                    if (ch != null) {
+                        ch.read(ByteBuffer.allocate(4096));
+                        behaviour.accept(ch);
+                    }
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        servers.add(() -> {
+            server.close();
+            Files.deleteIfExists(sock);
+        });
+        return sock;
+    }
+
+    private static void reply(UnixSocketChannel ch, byte[] bytes) {
+        try {
+            ch.write(ByteBuffer.wrap(bytes));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
