@@ -50,7 +50,8 @@ public final class SocketServer implements AutoCloseable {
         this.limits = limits;
         this.handler = handler;
         AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(0, limits.maxConnections(), 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+        // Threads of idle connections go away after 2 s: a burst of logins leaves no lasting cost.
+        this.pool = new ThreadPoolExecutor(0, limits.maxConnections(), 2, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 r -> {
                     Thread t = new Thread(r, "conn-" + n.incrementAndGet());
                     t.setDaemon(true);

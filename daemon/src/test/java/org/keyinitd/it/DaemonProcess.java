@@ -131,6 +131,16 @@ final class DaemonProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** A value (kB for sizes, or a count) from the daemon's /proc/PID/status, e.g. VmRSS, Threads. */
+    long procStatus(String key) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+            if (line.startsWith(key + ":")) {
+                return Long.parseLong(line.replaceAll("\\D+", " ").trim().split(" ")[0]);
+            }
+        }
+        throw new IOException("no " + key + " in /proc/" + pid() + "/status");
+    }
+
     String log() throws IOException {
         return Files.readString(log, StandardCharsets.UTF_8);
     }

@@ -84,7 +84,7 @@ class HostileIT {
 
     @Test
     void aConnectionFloodIsCappedPerUidAndLoginsStillWork() throws Exception {
-        long rssBefore = status("VmRSS");
+        long rssBefore = daemon.procStatus("VmRSS");
         ProcessBuilder pb = new ProcessBuilder(command("idle-flood")).redirectErrorStream(true);
         Process p = pb.start();
         List<String> lines = new ArrayList<>();
@@ -109,7 +109,7 @@ class HostileIT {
         assertThat(busy).as(flood).isGreaterThan(1500);
         assertThat(lines).contains("flood-done");
         assertThat(daemon.log()).contains("max_connections_per_uid");
-        assertThat(status("VmRSS") - rssBefore).as("RSS growth in kB").isLessThan(64 * 1024);
+        assertThat(daemon.procStatus("VmRSS") - rssBefore).as("RSS growth in kB").isLessThan(64 * 1024);
         stillServing();
     }
 
@@ -145,15 +145,5 @@ class HostileIT {
                 HostileClient.class.getName(), daemon.socket().toString(), Long.toString(mallory.uid())));
         cmd.addAll(List.of(cases));
         return cmd;
-    }
-
-    /** A value in kB (or a count) from /proc/PID/status of the daemon. */
-    static long status(String key) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(daemon.pid()), "status"))) {
-            if (line.startsWith(key + ":")) {
-                return Long.parseLong(line.replaceAll("\\D+", " ").trim().split(" ")[0]);
-            }
-        }
-        throw new AssertionError("no " + key + " in /proc/" + daemon.pid() + "/status");
     }
 }
