@@ -183,6 +183,24 @@ class CrashIT {
         assertThat(r.state(r.getInt("ses"))).isEqualTo("revoked");
     }
 
+    @Test
+    void aDaemonDownAtCloseStillEndsWithTheKeyringRevoked() throws Exception {
+        TestUsers.User u = users.create();
+        pam.service("fallback", "session required MODULE socket=" + daemon.socket() + " revoke");
+        PamHarness.Live login = open("fallback", u);
+        assertThat(daemon.stop()).isZero();
+        try {
+            PamHarness.Result r = login.finish();
+            live.remove(login);
+            assertThat(r.getInt("close_rc")).as(r.output()).isZero();
+            assertThat(r.state(r.getInt("ses"))).as("revoked in-process by the module's fallback").isEqualTo("revoked");
+        } finally {
+            daemon.restart();
+        }
+        // The restarted daemon finds the keyring already revoked and forgets the session.
+        assertThat(daemon.audit("session.recover", "gone")).isNotEmpty();
+    }
+
     private static String sessionOf(int keyring) throws Exception {
         return daemon.audit("session.open", "created").stream().filter(n -> n.get("keyring").asInt() == keyring)
                 .map(n -> n.get("session").asText()).findFirst().orElseThrow();
