@@ -57,12 +57,7 @@ class AdminIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (users != null) {
-            users.close();
-        }
+        Fixtures.closeAll(daemon, users);
     }
 
     private PamHarness.Live open(TestUsers.User u, String... extra) throws Exception {

@@ -51,9 +51,7 @@ class AuditIT {
 
     @AfterAll
     static void tearDown() throws Exception {
-        if (users != null) {
-            users.close();
-        }
+        Fixtures.closeAll(users);
     }
 
     @Test

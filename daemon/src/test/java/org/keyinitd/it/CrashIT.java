@@ -58,12 +58,7 @@ class CrashIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (users != null) {
-            users.close();
-        }
+        Fixtures.closeAll(daemon, users);
     }
 
     private PamHarness.Live open(String service, TestUsers.User user, String... extra) throws Exception {

@@ -56,12 +56,7 @@ class ModuleFaultsIT {
 
     @AfterAll
     static void tearDown() throws Exception {
-        if (syslog != null) {
-            syslog.close();
-        }
-        if (users != null) {
-            users.close();
-        }
+        Fixtures.closeAll(syslog, users);
     }
 
     /** Runs one fault case with on_error=fail and checks the common promises; returns the harness output. */

@@ -36,9 +36,7 @@ class NoDaemonIT {
 
     @AfterAll
     static void tearDown() throws Exception {
-        if (users != null) {
-            users.close();
-        }
+        Fixtures.closeAll(users);
     }
 
     @Test

@@ -64,12 +64,7 @@ class PolicyIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (users != null) {
-            users.close();
-        }
+        Fixtures.closeAll(daemon, users);
     }
 
     @Test

@@ -52,12 +52,7 @@ class QuotaIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (users != null) {
-            users.close();
-        }
+        Fixtures.closeAll(daemon, users);
     }
 
     @Test

@@ -42,12 +42,7 @@ class SessionLifecycleIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (users != null) {
-            users.close();
-        }
+        Fixtures.closeAll(daemon, users);
     }
 
     @Test
