@@ -77,7 +77,7 @@ final class CloseHandler {
         }
         String outcome = req.abort() ? "aborted" : !kill ? "kept" : invalidate ? "invalidated" : "revoked";
         audit.record(SessionAudit.close(outcome, peer, s).build());
-        log.info("{}: session {} for {} closed: keyring {} {}", peer, s.id(), s.user(), s.keyringSerial(), outcome);
+        log.debug("{}: session {} for {} closed: keyring {} {}", peer, s.id(), s.user(), s.keyringSerial(), outcome);
         Decision decision = !kill ? Decision.KEPT : invalidate ? Decision.INVALIDATED : Decision.REVOKED;
         return Reply.ok(Op.CLOSE, Fields.builder()
                 .putU32(Field.DECISION, decision.code())
@@ -103,7 +103,7 @@ final class CloseHandler {
             return Reply.error(Op.CLOSE.code(), Status.NOT_FOUND, "session " + s.id() + " already closed");
         }
         audit.record(SessionAudit.close("deferred", peer, s).build());
-        log.info("{}: session {} for {} closed: revocation of keyring {} deferred until unused", peer, s.id(),
+        log.debug("{}: session {} for {} closed: revocation of keyring {} deferred until unused", peer, s.id(),
                 s.user(), s.keyringSerial());
         return Reply.ok(Op.CLOSE, Fields.builder()
                 .putU32(Field.DECISION, Decision.DEFERRED.code())

@@ -141,7 +141,8 @@ final class OpenHandler {
                 .with("revoke", decision.revoke().configName())
                 .with("owner", rootOwned ? "root" : "user")
                 .with("persistent_linked", decision.linkPersistentKeyring() ? true : null).build());
-        log.info("{}: session {} for {} ({}): created keyring {} (rule {})", peer, session.id(), req.user(),
+        // Every session is in the audit log; the daemon log keeps to what needs an admin's eye.
+        log.debug("{}: session {} for {} ({}): created keyring {} (rule {})", peer, session.id(), req.user(),
                 req.service(), keyring.serial(), decision.rule());
         Fields.Builder reply = Fields.builder()
                 .putU32(Field.DECISION, Decision.CREATED.code())
