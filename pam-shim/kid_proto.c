@@ -433,7 +433,7 @@ const char *kid_decision_name(unsigned decision)
 {
 	static const char *const names[] = {
 		NULL, "CREATED", "KEPT_EXISTING", "SKIPPED", "REVOKED", "KEPT",
-		"UNSUPPORTED",
+		"UNSUPPORTED", "DEFERRED", "INVALIDATED",
 	};
 
 	return decision < sizeof(names) / sizeof(names[0]) ? names[decision] : NULL;

@@ -86,6 +86,8 @@ enum kid_decision {
 	KID_D_REVOKED = 4,
 	KID_D_KEPT = 5,
 	KID_D_UNSUPPORTED = 6,
+	KID_D_DEFERRED = 7,
+	KID_D_INVALIDATED = 8,
 };
 
 #define KID_MF_FORCE	0x1u

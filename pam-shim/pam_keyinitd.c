@@ -742,13 +742,15 @@ static int open_keyring(const struct call *c, struct session *entry)
 
 	switch (rep.decision) {
 	case KID_D_CREATED:
-		if (!KID_HAS(&rep, KID_F_SESSION_ID) || !KID_HAS(&rep, KID_F_KEYRING_NAME) ||
-		    !KID_HAS(&rep, KID_F_KEYRING_SERIAL)) {
-			snprintf(why, sizeof(why), "CREATED reply without %s",
-				 !KID_HAS(&rep, KID_F_SESSION_ID) ? "SESSION_ID" :
-				 !KID_HAS(&rep, KID_F_KEYRING_NAME) ? "KEYRING_NAME" :
+		/* present and usable: an empty id would later look like a fallback keyring */
+		if (!KID_HAS(&rep, KID_F_SESSION_ID) || !rep.session_id[0] ||
+		    !KID_HAS(&rep, KID_F_KEYRING_NAME) || !rep.keyring_name[0] ||
+		    !KID_HAS(&rep, KID_F_KEYRING_SERIAL) || rep.keyring_serial <= 0) {
+			snprintf(why, sizeof(why), "CREATED reply without a valid %s",
+				 !KID_HAS(&rep, KID_F_SESSION_ID) || !rep.session_id[0] ? "SESSION_ID" :
+				 !KID_HAS(&rep, KID_F_KEYRING_NAME) || !rep.keyring_name[0] ? "KEYRING_NAME" :
 				 "KEYRING_SERIAL");
-			if (KID_HAS(&rep, KID_F_SESSION_ID))
+			if (KID_HAS(&rep, KID_F_SESSION_ID) && rep.session_id[0])
 				send_abort(c, rep.session_id);
 			return open_error(c, pw, has, 0, why, entry);
 		}

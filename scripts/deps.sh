@@ -10,6 +10,9 @@ packages=(
   libpam0g-dev libpam-modules     # libpam with pam_start_confdir, pam_permit.so
   libkeyutils-dev keyutils        # keyctl(3) for the module, keyctl(1) for tests and the demo
   passwd procps                   # useradd/userdel, pkill for test users
+  jsvc lintian                    # packaging: the non-systemd launcher, the .deb's checks
+  libpam-runtime                  # packaging: pam-auth-update for the install test
+  clang libclang-rt-14-dev        # scripts/fuzz.sh: clang with the libFuzzer, ASan and UBSan runtimes
 )
 
 missing=()

@@ -25,3 +25,9 @@ if [[ $EUID -eq 0 && $# -eq 0 ]]; then
   fi
   echo "test.sh: $completed integration tests ran, none skipped"
 fi
+
+# A short fuzzing run of both wire decoders: a finding fails CI and is kept as a regression
+# input (docs/security.md, "Fuzzing", has the long run).
+if [[ $# -eq 0 ]]; then
+  scripts/fuzz.sh "${KEYINITD_FUZZ_SECONDS:-20}"
+fi
