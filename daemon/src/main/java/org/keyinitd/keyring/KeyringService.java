@@ -65,7 +65,7 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
             }
             return reg;
         });
-        log.info("keyring worker ready, {} registry keyring {} ({})", found[0] ? "found" : "created",
+        log.info("keyring worker started, {} registry keyring {} ({})", found[0] ? "found" : "created",
                 service.registry, registryName);
         return service;
     }

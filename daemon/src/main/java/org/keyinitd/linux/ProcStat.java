@@ -15,18 +15,28 @@ public final class ProcStat {
     }
 
     public static OptionalLong startTime(long pid) {
-        String stat;
+        byte[] stat;
         try {
-            stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            stat = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "stat"));
         } catch (IOException e) {
             return OptionalLong.empty(); // no such process
         }
         // comm (field 2) may contain spaces and parentheses: count fields after the last ')'.
-        String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        try {
-            return OptionalLong.of(Long.parseLong(rest[19])); // field 22 is the 20th after comm
-        } catch (RuntimeException e) {
-            return OptionalLong.empty();
+        int i = stat.length - 1;
+        while (i >= 0 && stat[i] != ')') {
+            i--;
         }
+        int field = 2;
+        for (i++; i < stat.length; i++) {
+            if (stat[i] == ' ' && ++field == 22) {
+                long value = 0;
+                int j = i + 1;
+                while (j < stat.length && stat[j] >= '0' && stat[j] <= '9') {
+                    value = value * 10 + (stat[j++] - '0');
+                }
+                return j > i + 1 ? OptionalLong.of(value) : OptionalLong.empty();
+            }
+        }
+        return OptionalLong.empty();
     }
 }

@@ -30,6 +30,7 @@ public final class FileSessionStore implements SessionStore {
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+    private static final com.fasterxml.jackson.databind.ObjectWriter WRITER = JSON.writerWithDefaultPrettyPrinter();
     private static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
 
     private final Path dir;
@@ -82,7 +83,7 @@ public final class FileSessionStore implements SessionStore {
 
     @Override
     public void save(Session session) throws IOException {
-        byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(Stored.of(session));
+        byte[] bytes = WRITER.writeValueAsBytes(Stored.of(session));
         Path target = file(session.id());
         Path tmp = dir.resolve("." + session.id() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
