@@ -27,13 +27,23 @@ public final class KeyringWorker implements AutoCloseable {
 
     /** One queued task and the future its caller waits on. */
     private record Job<T>(Task<T> task, CompletableFuture<T> result) {
-        void run(Kernel kernel) {
+        /** Runs the task; the caller learns the outcome only from {@link #finish}. */
+        Object execute(Kernel kernel) {
             try {
-                result.complete(task.run(kernel));
+                return task.run(kernel);
             } catch (KernelException e) {
-                result.completeExceptionally(new KeyringException(e));
+                return new KeyringException(e);
             } catch (Throwable e) {
-                result.completeExceptionally(e);
+                return e;
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        void finish(Object outcome) {
+            if (outcome instanceof Throwable t) {
+                result.completeExceptionally(t);
+            } else {
+                result.complete((T) outcome);
             }
         }
 
@@ -128,11 +138,14 @@ public final class KeyringWorker implements AutoCloseable {
             if (job == STOP) {
                 return;
             }
-            job.run(kernel);
+            Object outcome = job.execute(kernel);
+            // Checked before anyone hears of the outcome: a task that broke the thread fails too.
             if (!credentialsRestored()) {
+                job.fail(unsafeReason);
                 failPending();
                 return;
             }
+            job.finish(outcome);
         }
     }
 

@@ -34,11 +34,12 @@ class KeyringWorkerIT {
         assertThat(inside.euid()).isEqualTo(65534);
         assertThat(worker.isSafe()).isTrue();
 
-        // A task that "forgets" to switch back: the worker notices after the task and stops.
-        worker.call(k -> {
+        // A task that "forgets" to switch back: the worker notices before reporting, fails the
+        // task itself and stops.
+        assertThatThrownBy(() -> worker.call(k -> {
             k.setresuid(65534, 65534, 0);
             return null;
-        }, 5000);
+        }, 5000)).isInstanceOf(KeyringException.class).hasMessageContaining("keyring worker stopped");
         assertThat(worker.isSafe()).isFalse();
         assertThatThrownBy(() -> worker.call(Kernel::threadCredentials, 5000))
                 .isInstanceOf(KeyringException.class).hasMessageContaining("keyring worker stopped")
