@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The Debian package, installed for real on this machine: lintian, dpkg -i, the daemon started
+# with the jsvc launcher (CI has no systemd as PID 1), pam-auth-update --enable keyinitd, a real
+# login with su that gets a daemon-made session keyring revoked at logout, dpkg -r (daemon
+# stopped, su still works), dpkg -P (config and state gone, /etc/pam.d exactly as before).
+#   install-test.sh PATH/keyinitd_VERSION_amd64.deb
+# Run by Maven in packaging's integration-test phase. Needs root; without it the test is
+# skipped, unless KEYINITD_REQUIRE_ROOT_TESTS=1 (scripts/test.sh as root), which fails it.
+# Whatever happens, /etc/pam.d and /var/lib/pam are restored, the test user removed, the
+# package purged and its daemon stopped (trap).
+set -euo pipefail
+
+deb=$(readlink -f "$1")
+user=keyinitd-pkgtest
+socket=/run/keyinitd/keyinitd.sock
+pidfile=/run/keyinitd/keyinitd-jsvc.pid
+audit=/var/log/keyinitd/audit.log
+work=$(dirname "$deb")/install-test
+checks=0
+
+say() { printf '[install-test] %s\n' "$*"; }
+ok() { checks=$((checks + 1)); say "ok: $*"; }
+fail() {
+  printf '[install-test] FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+if [[ $EUID -ne 0 ]]; then
+  [[ ${KEYINITD_REQUIRE_ROOT_TESTS:-} == 1 ]] && fail "needs root (KEYINITD_REQUIRE_ROOT_TESTS=1)"
+  say "SKIPPED: installing a package needs root"
+  exit 0
+fi
+[[ -f $deb ]] || fail "no package at $deb (built by mvn package)"
+for cmd in dpkg lintian /usr/bin/jsvc pam-auth-update keyctl su useradd; do
+  command -v "$cmd" >/dev/null || fail "$cmd is missing: run scripts/deps.sh"
+done
+if dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -q 'installed'; then
+  fail "keyinitd is already installed here; this test installs and purges it, so it will not run"
+fi
+# The package's socket is the default one. A socket bound there appears in /proc/net/unix for
+# as long as its process holds it (a stale file left by a crash does not).
+if grep -q " $socket\$" /proc/net/unix; then
+  fail "something is already listening on $socket (a keyinitd started by hand?); stop it first"
+fi
+
+rm -rf "$work"
+mkdir -p "$work"
+cp -a /etc/pam.d "$work/pam.d"
+cp -a /var/lib/pam "$work/var-lib-pam"
+installed=
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -s $pidfile ]]; then
+    pid=$(cat "$pidfile")
+    if [[ -n $installed ]]; then /usr/sbin/keyinitd-jsvc stop >/dev/null 2>&1; fi
+    kill -0 "$pid" 2>/dev/null && kill "$pid"
+  fi
+  [[ $rc -eq 0 ]] || cp -a /var/log/keyinitd "$work/var-log-keyinitd" 2>/dev/null
+  if [[ -n $installed ]] && dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -q 'installed'; then
+    dpkg -P keyinitd >"$work/cleanup-purge.log" 2>&1
+  fi
+  id "$user" >/dev/null 2>&1 && userdel -r -f "$user" 2>/dev/null
+  # Put PAM back exactly as it was, whatever the test or the package did to it.
+  rm -rf /etc/pam.d /var/lib/pam
+  cp -a "$work/pam.d" /etc/pam.d
+  cp -a "$work/var-lib-pam" /var/lib/pam
+  if [[ $rc -eq 0 ]]; then
+    say "PASSED: $checks checks ($deb)"
+  else
+    say "logs kept in $work"
+  fi
+}
+trap cleanup EXIT
+
+say "lintian $deb"
+if ! lintian --display-info "$deb" >"$work/lintian.txt" 2>&1; then
+  cat "$work/lintian.txt"
+  fail "lintian reports errors"
+fi
+sed 's/^/    /' "$work/lintian.txt"
+ok "lintian: no errors ($(grep -c '^W:' "$work/lintian.txt" || true) warnings, justified in docs/packaging.md)"
+
+say "dpkg -i"
+installed=1
+dpkg -i "$deb" >"$work/dpkg-i.log" 2>&1 || { cat "$work/dpkg-i.log"; fail "dpkg -i failed"; }
+for f in /usr/share/keyinitd/keyinitd.jar /lib/x86_64-linux-gnu/security/pam_keyinitd.so /usr/sbin/keyinitd \
+  /usr/sbin/keyinitd-jsvc /usr/bin/keyinitctl /etc/keyinitd/keyinitd.toml /etc/keyinitd/logback.xml \
+  /lib/systemd/system/keyinitd.service /usr/share/pam-configs/keyinitd /usr/share/man/man8/keyinitd.8.gz; do
+  [[ -e $f ]] || fail "$f not installed"
+done
+[[ $(stat -c %a /var/lib/keyinitd/native) == 700 ]] || fail "/var/lib/keyinitd/native is not 0700"
+ok "installed; /var/lib/keyinitd/native is 0700"
+diff -r "$work/pam.d" /etc/pam.d >/dev/null || fail "installing changed /etc/pam.d (the profile must be Default: no)"
+ok "installing left /etc/pam.d alone"
+
+if command -v systemd-analyze >/dev/null; then
+  if ! systemd-analyze verify /lib/systemd/system/keyinitd.service >"$work/systemd-analyze.txt" 2>&1; then
+    cat "$work/systemd-analyze.txt"
+    fail "systemd-analyze verify keyinitd.service"
+  fi
+  ok "systemd-analyze verify keyinitd.service$( [[ -s $work/systemd-analyze.txt ]] && echo ": $(tr '\n' ' ' <"$work/systemd-analyze.txt")")"
+else
+  say "skip: systemd-analyze verify (no systemd-analyze here; the systemd package is not installed just for this)"
+fi
+
+/usr/sbin/keyinitd --config /etc/keyinitd/keyinitd.toml --check-config >"$work/check-config.txt" 2>&1 ||
+  { cat "$work/check-config.txt"; fail "/usr/sbin/keyinitd --check-config on the shipped configuration"; }
+ok "/usr/sbin/keyinitd --check-config: $(cat "$work/check-config.txt")"
+
+say "keyinitd-jsvc start"
+/usr/sbin/keyinitd-jsvc start || fail "keyinitd-jsvc start"
+daemon_pid=$(cat "$pidfile")
+[[ -S $socket ]] || fail "no socket at $socket"
+keyinitctl status >"$work/status.txt" || fail "keyinitctl status"
+# JNA and jffi delete what they unpacked once it is loaded: look at the mappings instead.
+natives=$(grep -c ' /var/lib/keyinitd/native/.* (deleted)$' "/proc/$daemon_pid/maps" || true)
+[[ $natives -gt 0 ]] || fail "no native code mapped from /var/lib/keyinitd/native (-Djna.tmpdir, -Djffi.extract.dir)"
+ok "daemon running under jsvc (pid $daemon_pid), keyinitctl status answers, JNA/jffi loaded from /var/lib/keyinitd/native"
+
+DEBIAN_FRONTEND=noninteractive pam-auth-update --enable keyinitd
+grep -q 'pam_keyinitd.so' /etc/pam.d/common-session || fail "pam-auth-update --enable did not add the module to common-session"
+! grep -q 'pam_keyinitd.so' /etc/pam.d/common-session-noninteractive ||
+  fail "the module is in common-session-noninteractive (Session-Interactive-Only)"
+ok "pam-auth-update --enable keyinitd: $(grep pam_keyinitd /etc/pam.d/common-session | tr -s ' \t' ' ')"
+
+useradd --create-home --shell /bin/sh --comment "keyinitd package test" "$user"
+uid=$(id -u "$user")
+# su from the user-session keyring, as after a fresh login: whatever session keyring this build
+# runs in would otherwise be kept (create = if-missing, like pam_keyinit). Plain su: PAM service
+# "su", common-session only.
+keyctl session _uid_ses.0 su "$user" -c 'keyctl rdescribe @s; keyctl id @s; keyctl show @s' \
+  >"$work/login.txt" 2>"$work/login.err" || { cat "$work/login.txt" "$work/login.err"; fail "su $user failed"; }
+sed 's/^/    /' "$work/login.txt"
+name=$(sed -n '1s/.*;//p' "$work/login.txt")
+serial=$(sed -n '2p' "$work/login.txt")
+[[ $name =~ ^keyinitd\.[0-9a-f]{32}$ ]] || fail "session keyring is '$name', not a keyinitd one"
+[[ $(sed -n '1p' "$work/login.txt") == keyring\;$uid\;* ]] || fail "session keyring not owned by uid $uid"
+grep -q "keyring: _uid\.$uid\$" "$work/login.txt" || fail "_uid.$uid not linked into the session keyring"
+ok "su $user: session keyring $serial $name, owned by $uid, _uid.$uid linked"
+
+# The su has ended: its close asked the daemon to revoke (the profile's `revoke`).
+grep -q "\"event\":\"session.close\",\"outcome\":\"revoked\".*\"keyring\":$serial[,}]" "$audit" ||
+  { tail -n 5 "$audit"; fail "no session.close/revoked audit line for keyring $serial"; }
+ok "logout revoked keyring $serial (audit: session.close revoked)"
+
+# su - (service su-l): Debian's /etc/pam.d/su-l runs pam_keyinit force revoke before
+# common-session. The module must then keep that keyring, never make a second one.
+keyctl session _uid_ses.0 su - "$user" -c 'keyctl rdescribe @s' >"$work/login-l.txt" 2>&1 ||
+  { cat "$work/login-l.txt"; fail "su - $user failed"; }
+if grep -q pam_keyinit.so /etc/pam.d/su-l; then
+  grep -q '"event":"session.open","outcome":"kept-existing".*"service":"su-l"' "$audit" ||
+    { tail -n 3 "$audit"; fail "su - $user: no session.open kept-existing for su-l"; }
+  ok "su - $user: pam_keyinit's keyring kept (audit: session.open kept-existing), not a second one"
+fi
+
+say "dpkg -i again (an upgrade to the same version: the maintainer scripts run a second time)"
+dpkg -i "$deb" >"$work/dpkg-i-again.log" 2>&1 || { cat "$work/dpkg-i-again.log"; fail "dpkg -i over the installed package failed"; }
+new_pid=$(cat "$pidfile")
+[[ $new_pid != "$daemon_pid" ]] && kill -0 "$new_pid" 2>/dev/null || fail "the jsvc daemon was not restarted by the upgrade"
+grep -q 'pam_keyinitd.so' /etc/pam.d/common-session || fail "the upgrade disabled the PAM profile"
+! kill -0 "$daemon_pid" 2>/dev/null || fail "the old daemon (pid $daemon_pid) still runs after the upgrade"
+daemon_pid=$new_pid
+ok "reinstall: daemon restarted (pid $daemon_pid), PAM profile still enabled"
+
+say "dpkg -r keyinitd"
+dpkg -r keyinitd >"$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; fail "dpkg -r failed"; }
+for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$daemon_pid" 2>/dev/null || fail "daemon (pid $daemon_pid) still running after dpkg -r"
+! grep -rq pam_keyinitd /etc/pam.d || fail "pam_keyinitd.so still in /etc/pam.d after dpkg -r"
+su "$user" -c true && su - "$user" -c true || fail "su $user fails after dpkg -r"
+[[ -f /etc/keyinitd/keyinitd.toml ]] || fail "dpkg -r removed the conffiles (only purge should)"
+ok "dpkg -r: daemon stopped, module out of PAM, su works, configuration kept"
+
+say "dpkg -P keyinitd"
+dpkg -P keyinitd >"$work/dpkg-P.log" 2>&1 || { cat "$work/dpkg-P.log"; fail "dpkg -P failed"; }
+for d in /etc/keyinitd /var/lib/keyinitd /var/log/keyinitd; do
+  [[ ! -e $d ]] || fail "$d still there after purge"
+done
+registry=keyinitd.registry.$(printf %s /var/lib/keyinitd | sha256sum | cut -c1-16)
+for key in $(keyctl rlist @u); do
+  [[ $(keyctl rdescribe "$key" 2>/dev/null) != *";$registry" ]] || fail "registry keyring $registry still in root's user keyring"
+done
+diff -r "$work/pam.d" /etc/pam.d || fail "/etc/pam.d differs from before the test"
+ok "dpkg -P: /etc/keyinitd, /var/lib/keyinitd, /var/log/keyinitd and the registry keyring gone; /etc/pam.d as before"
