@@ -175,10 +175,10 @@ ok "dpkg -r: daemon stopped, module out of PAM, su works, configuration kept"
 
 say "dpkg -P keyinitd"
 dpkg -P keyinitd >"$work/dpkg-P.log" 2>&1 || { cat "$work/dpkg-P.log"; fail "dpkg -P failed"; }
-for d in /etc/keyinitd /var/lib/keyinitd /var/log/keyinitd; do
+for d in /etc/keyinitd /var/lib/keyinitd /var/log/keyinitd /run/keyinitd; do
   [[ ! -e $d ]] || fail "$d still there after purge"
 done
-registry=keyinitd.registry.$(printf %s /var/lib/keyinitd | sha256sum | cut -c1-16)
+registry=keyinitd.registry.$(printf %s /run/keyinitd/state | sha256sum | cut -c1-16)
 for key in $(keyctl rlist @u); do
   [[ $(keyctl rdescribe "$key" 2>/dev/null) != *";$registry" ]] || fail "registry keyring $registry still in root's user keyring"
 done

@@ -16,6 +16,7 @@ public record Config(
 
     public static final Path DEFAULT_FILE = Path.of("/etc/keyinitd/keyinitd.toml");
     public static final Path DEFAULT_SOCKET = Path.of("/run/keyinitd/keyinitd.sock");
-    public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/keyinitd");
+    /** tmpfs, like logind's /run/systemd/sessions: sessions (and keyrings) never outlive a reboot. */
+    public static final Path DEFAULT_STATE_DIR = Path.of("/run/keyinitd/state");
     public static final Path DEFAULT_AUDIT_LOG = Path.of("/var/log/keyinitd/audit.log");
 }

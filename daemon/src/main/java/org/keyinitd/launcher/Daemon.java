@@ -107,10 +107,13 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
         textfile.start(config.metrics().intervalMillis());
     }
 
+    /** The state directory itself 0700; parents it has to create 0755 (the socket may live in one). */
     private void prepareStateDir() throws IOException {
-        if (!Files.isDirectory(config.stateDir())) {
-            Files.createDirectories(config.stateDir(),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path dir = config.stateDir().toAbsolutePath();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir.getParent(),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
     }
 

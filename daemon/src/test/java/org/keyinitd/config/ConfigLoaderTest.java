@@ -19,7 +19,7 @@ class ConfigLoaderTest {
     void emptyFileGivesTheDocumentedDefaults() throws Exception {
         Config c = ConfigLoader.parse(FILE, "");
         assertThat(c.socket()).isEqualTo(Path.of("/run/keyinitd/keyinitd.sock"));
-        assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/keyinitd"));
+        assertThat(c.stateDir()).isEqualTo(Path.of("/run/keyinitd/state"));
         assertThat(c.auditLog()).isEqualTo(Path.of("/var/log/keyinitd/audit.log"));
         assertThat(c.policy().defaults()).isEqualTo(Actions.NONE);
         assertThat(c.policy().rules()).isEmpty();
