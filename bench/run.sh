@@ -80,6 +80,9 @@ cleanup() {
   [[ -n $SOCAT_PID ]] && kill "$SOCAT_PID" 2>/dev/null && wait "$SOCAT_PID" 2>/dev/null
   ((DEVLOG_MADE)) && rm -f /dev/log
   for u in "${USERS_MADE[@]}"; do userdel "$u" 2>/dev/null; done
+  # every tmpfs mounted under $WORK, also by subshells (a pipe): innermost first
+  [[ -n $WORK ]] && awk -v w="$WORK/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
+    while read -r m; do umount "$m" 2>/dev/null; done
   if [[ -n $WORK && -d $WORK ]]; then
     mkdir -p "$OUT/logs"
     cp "$WORK"/*/daemon.log "$OUT/logs/" 2>/dev/null
@@ -117,9 +120,16 @@ make_user() {
 # (exec to the "ready on" log line, from the line's own timestamp) and STARTED_MS (the daemon's
 # own "started in" figure, which excludes JVM start-up).
 start_daemon() {
-  local name=$1 flags=$2 dir="$WORK/$1" t0 line ts
-  mkdir -p "$dir"
-  sed "s#@DIR@#$dir#g" "$ROOT/bench/src/main/resources/keyinitd-bench.toml" > "$dir/keyinitd.toml"
+  local name=$1 flags=$2 dir="$WORK/$1" t0 line ts run
+  mkdir -p "$dir" "$dir/run"
+  # Session state on tmpfs, as the packaged default /run/keyinitd/state is on a real Debian
+  # (this machine's /run may be a plain directory); a disk directory if mounting is refused.
+  if mountpoint -q "$dir/run" || mount -t tmpfs -o size=64m,mode=0755 tmpfs "$dir/run" 2>/dev/null; then
+    run="$dir/run"
+  else
+    echo "run.sh: cannot mount a tmpfs for the state: state files on disk (fsync per login)" >&2; run="$dir"
+  fi
+  sed -e "s#@RUN@#$run#g" -e "s#@DIR@#$dir#g" "$ROOT/bench/src/main/resources/keyinitd-bench.toml" > "$dir/keyinitd.toml"
   : > "$dir/daemon.log"
   t0=$(date +%s%3N)
   # shellcheck disable=SC2086
@@ -296,7 +306,7 @@ out "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # ---- hold: HOLD_WORKERS x HOLD_N sessions open at once (rule bench-hold: owner root)
 log "hold: $HOLD_WORKERS workers x $HOLD_N sessions open at once"
 { echo; echo "## Held: $HOLD_WORKERS processes x $HOLD_N sessions open at once, rule bench-hold (owner root), default daemon"; echo; } | tee -a "$RESULTS"
-AT_HOLD="echo \"- while held: daemon VmRSS \$(awk '/VmRSS/ {printf \"%.1f\", \$2/1024}' /proc/$PID_DEF/status) MiB, threads \$(awk '/Threads/ {print \$2}' /proc/$PID_DEF/status), open fds \$(ls /proc/$PID_DEF/fd | wc -l), state files \$(ls $WORK/keyinitd/state/sessions | wc -l), ctl: \$(java -jar $WORK/keyinitd.jar ctl --socket $WORK/keyinitd/keyinitd.sock status --json 2>&1 | tr -d '\n ' | grep -o '\"sessions\":{[^}]*}' || true)\""
+AT_HOLD="echo \"- while held: daemon VmRSS \$(awk '/VmRSS/ {printf \"%.1f\", \$2/1024}' /proc/$PID_DEF/status) MiB, threads \$(awk '/Threads/ {print \$2}' /proc/$PID_DEF/status), open fds \$(ls /proc/$PID_DEF/fd | wc -l), state files \$(ls $WORK/keyinitd/run/state/sessions $WORK/keyinitd/state/sessions 2>/dev/null | grep -c json), ctl: \$(java -jar $WORK/keyinitd.jar ctl --socket $WORK/keyinitd/keyinitd.sock status --json 2>&1 | tr -d '\n ' | grep -o '\"sessions\":{[^}]*}' || true)\""
 "$KBENCH" --confdir "$PAMD" --scenario hold --config "keyinitd=kbench-hold@$PID_DEF" --users kbenchhold \
   --workers "$HOLD_WORKERS" --hold "$HOLD_N" --at-hold "$AT_HOLD" --tsv "$TSV" | tee -a "$RESULTS"
 out ""

@@ -31,7 +31,7 @@ final class BenchSupport {
             if (in == null) {
                 throw new IllegalStateException(CONFIG_RESOURCE + " is not on the classpath");
             }
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@DIR@", dir.toString());
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@RUN@", dir.toString()).replace("@DIR@", dir.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
