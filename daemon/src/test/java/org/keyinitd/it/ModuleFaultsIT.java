@@ -61,11 +61,17 @@ class ModuleFaultsIT {
 
     /** Runs one fault case with on_error=fail and checks the common promises; returns the harness output. */
     private PamHarness.Result fails(String name, Path socket, String expectedLog) throws Exception {
+        PamHarness.Result r = failsJoiningNothingOrRevoked(name, socket, expectedLog);
+        assertThat(r.getInt("ses")).as("no keyring joined").isEqualTo(r.getInt("before_ses"));
+        return r;
+    }
+
+    private PamHarness.Result failsJoiningNothingOrRevoked(String name, Path socket, String expectedLog)
+            throws Exception {
         pam.service(name, "session required MODULE socket=" + socket + " timeout=" + TIMEOUT_MS + " on_error=fail");
         PamHarness.Result r = pam.run(syslog, name, user.name());
         assertThat(r.getInt("open_rc")).as(r.output()).isEqualTo(PamHarness.PAM_SESSION_ERR);
         assertThat(r.getDouble("open_ms")).isLessThan(TIMEOUT_MS + MARGIN_MS);
-        assertThat(r.getInt("ses")).as("no keyring joined").isEqualTo(r.getInt("before_ses"));
         assertThat(r.get("creds_unchanged")).isEqualTo("1");
         // One clear line per failure, naming the module, the service and the cause.
         assertThat(syslog.matching("pam_keyinitd(" + name + ":session)")).as("syslog: %s", syslog.all())
@@ -124,6 +130,58 @@ class ModuleFaultsIT {
         assertThat(r.state(r.getInt("ses"))).isEqualTo("revoked");
         assertThat(r.get("creds_unchanged")).isEqualTo("1");
         assertThat(syslog.matching("fell back to in-process keyring " + r.getInt("ses"))).hasSize(1);
+    }
+
+    @Test
+    void aKeyringThatIsNotTheDaemonsIsRevokedAndTheDaemonsAborted() throws Exception {
+        // A "daemon" that answers CREATED with a name nobody created: the join by name then
+        // makes a fresh keyring, whose serial cannot match.
+        java.util.List<org.keyinitd.protocol.Fields> closes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Path sock = dir.resolve("liar.sock");
+        UnixServerSocketChannel server = UnixServerSocketChannel.open();
+        server.socket().bind(new UnixSocketAddress(sock.toFile()));
+        servers.add(() -> {
+            server.close();
+            Files.deleteIfExists(sock);
+        });
+        Thread t = new Thread(() -> {
+            while (server.isOpen()) {
+                try (UnixSocketChannel ch = server.accept()) {
+                    ByteBuffer buf = ByteBuffer.allocate(4096);
+                    ch.read(buf);
+                    int op = buf.get(5);
+                    org.keyinitd.protocol.Fields f = FrameCodec.decodeFields(
+                            java.util.Arrays.copyOfRange(buf.array(), FrameCodec.HEADER_SIZE, buf.position()));
+                    org.keyinitd.protocol.Fields.Builder reply = org.keyinitd.protocol.Fields.builder();
+                    if (op == org.keyinitd.protocol.Op.OPEN.code()) {
+                        reply.putU32(org.keyinitd.protocol.Field.DECISION, org.keyinitd.protocol.Decision.CREATED.code())
+                                .put(org.keyinitd.protocol.Field.SESSION_ID, "0".repeat(32))
+                                .put(org.keyinitd.protocol.Field.KEYRING_NAME, "keyinitd." + "f".repeat(32))
+                                .putI32(org.keyinitd.protocol.Field.KEYRING_SERIAL, 12345)
+                                .put(org.keyinitd.protocol.Field.WILL_REVOKE, true);
+                    } else {
+                        closes.add(f);
+                        reply.putU32(org.keyinitd.protocol.Field.DECISION, org.keyinitd.protocol.Decision.REVOKED.code());
+                    }
+                    ch.write(ByteBuffer.wrap(FrameCodec.encodeReply(new org.keyinitd.protocol.Reply(op,
+                            org.keyinitd.protocol.Status.OK, reply.build()))));
+                } catch (Exception e) {
+                    if (!server.isOpen()) {
+                        return;
+                    }
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+
+        PamHarness.Result r = failsJoiningNothingOrRevoked("liar", sock, "but the daemon made 12345");
+        // The join made the process a fresh keyring; the module revoked it (so @s reads as -1).
+        assertThat(r.getInt("ses")).as("the joined keyring is revoked").isEqualTo(-1);
+        assertThat(closes).singleElement().satisfies(f -> {
+            assertThat(f.string(org.keyinitd.protocol.Field.SESSION_ID)).contains("0".repeat(32));
+            assertThat(f.bool(org.keyinitd.protocol.Field.ABORT)).contains(true);
+        });
     }
 
     @Test
