@@ -23,6 +23,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@
 
 #include <keyutils.h>
 #include <security/pam_appl.h>
+
+#include "../../pam-shim/test/user_session.h"
 
 #define MAX_CONFIGS 8
 #define MAX_USERS 64
@@ -81,7 +84,6 @@ static long sessions = 100, rounds = 1, warmup = 10, hold;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-#include <stdarg.h>
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -110,21 +112,6 @@ static int null_conv(int n, const struct pam_message **msg, struct pam_response 
 
 static const struct pam_conv conv = { null_conv, NULL };
 
-/* Make the caller's user-session keyring its session keyring again, as after a fresh login. */
-static int join_user_session(void)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "_uid_ses.%u", (unsigned)geteuid());
-	if (keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1) < 0 ||
-	    keyctl_join_session_keyring(name) < 0 ||
-	    keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0) !=
-	    keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0)) {
-		fprintf(stderr, "kbench: cannot make %s the session keyring\n", name);
-		return -1;
-	}
-	return 0;
-}
 
 /* One whole login cycle; fills *s. Returns 0 if the worker may go on. */
 static int cycle(const char *service, const char *user, struct sample *s)
@@ -160,7 +147,7 @@ static int cycle(const char *service, const char *user, struct sample *s)
 	}
 	s->open_ms = (float)(t1 - t0);
 	s->close_ms = (float)(t2 - t1);
-	return join_user_session();
+	return join_user_session("kbench");
 }
 
 static void read_daemon(long pid, struct daemon_stat *d)
@@ -225,7 +212,7 @@ static void run_phase(const struct config *c, int workers, struct sample *shm, d
 
 			close(ready[0]);
 			close(go[1]);
-			if (join_user_session() < 0)
+			if (join_user_session("kbench") < 0)
 				_exit(3);
 			for (k = 0; k < warmup; k++)
 				if (cycle(c->service, user_for(i, k), &junk) < 0)
@@ -286,7 +273,7 @@ static void run_hold(const struct config *c, int workers, struct sample *shm, do
 
 			close(ready[0]);
 			close(go[1]);
-			if (!h || join_user_session() < 0)
+			if (!h || join_user_session("kbench") < 0)
 				_exit(3);
 			for (k = 0; k < hold; k++) {
 				struct sample *s = &shm[i * hold + k];
@@ -540,7 +527,7 @@ int main(int argc, char **argv)
 			read_daemon(configs[ci].daemon_pid, &x->before);
 		}
 	}
-	if (join_user_session() < 0)
+	if (join_user_session("kbench") < 0)
 		return 2;
 
 	/* Interleaved: each round runs every (workers, config) once; the config order rotates. */

@@ -20,6 +20,7 @@
 #include <keyutils.h>
 
 #include <security/pam_appl.h>
+#include "user_session.h"
 
 /* enough nested sessions to fill a user's 200-key quota several times */
 #define MAX_NESTED 1000
@@ -110,27 +111,6 @@ static int drop_to(const struct passwd *pw)
 	return 0;
 }
 
-/*
- * Make the user-session keyring the session keyring, as after a fresh login.
- * A fresh user has no user keyrings until something asks for them; create
- * them first or the join by name finds nothing. Joining by name silently
- * creates a new keyring when we may not search the real one, so check we
- * really got @us.
- */
-static int join_user_session(void)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "_uid_ses.%u", (unsigned)geteuid());
-	if (keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1) < 0 ||
-	    keyctl_join_session_keyring(name) < 0 ||
-	    keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0) !=
-	    keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0)) {
-		fprintf(stderr, "pam_harness: cannot make %s the session keyring\n", name);
-		return -1;
-	}
-	return 0;
-}
 
 /* pam_start_confdir and the items; 0, or -1 (said on stderr, *pamh ended). */
 static int start_pam(const struct target *t, const struct pam_conv *conv,
@@ -194,7 +174,7 @@ static int run_repeat(const struct target *t, const struct pam_conv *conv, long 
 				 orc != PAM_SUCCESS ? orc : crc,
 				 pam_strerror(pamh, orc != PAM_SUCCESS ? orc : crc));
 		pam_end(pamh, crc);
-		if (fresh_session && join_user_session() < 0) {
+		if (fresh_session && join_user_session("pam_harness") < 0) {
 			fprintf(stderr, "pam_harness: after cycle %ld\n", i);
 			free(ses);
 			return 2;
@@ -369,7 +349,7 @@ int main(int argc, char **argv)
 	}
 
 	if (!strcmp(state, "none")) {
-		if (join_user_session() < 0)
+		if (join_user_session("pam_harness") < 0)
 			return 2;
 	} else if (!strcmp(state, "own")) {
 		if (keyctl_join_session_keyring(NULL) < 0) {

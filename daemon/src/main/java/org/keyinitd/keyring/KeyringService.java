@@ -98,15 +98,6 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
         return 0;
     }
 
-    /** Serials of the keyrings in the registry: every session keyring the daemon holds. */
-    public int[] registryContents() throws KeyringException {
-        return worker.call(k -> k.readKeyring(registry), timeoutMillis);
-    }
-
-    public int registrySerial() {
-        return registry;
-    }
-
     /**
      * Creates a session keyring inside the registry. Owned by the user (the default): made with
      * the thread's ids switched to the user's, since a key takes its owner, and its quota charge,

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wires the parts together and owns their lifecycle: start in dependency order, stop in reverse.
- * Used by the foreground launcher ({@link Main}) and, later, by the jsvc adapter.
+ * Used by the foreground launcher ({@link Main}) and by the jsvc adapter ({@link JsvcDaemon}).
  */
 public final class Daemon implements AutoCloseable, DaemonInfo {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
@@ -178,10 +178,6 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
     @Override
     public long auditDropped() {
         return audit == null ? 0 : audit.dropped();
-    }
-
-    public SessionRegistry sessions() {
-        return registry;
     }
 
     @Override

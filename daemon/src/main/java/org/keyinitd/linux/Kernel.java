@@ -139,18 +139,6 @@ public final class Kernel {
                 g.getInt(0) & 0xFFFF_FFFFL, g.getInt(4) & 0xFFFF_FFFFL, g.getInt(8) & 0xFFFF_FFFFL);
     }
 
-    public int gettid() {
-        try {
-            return (int) call("gettid", nr.gettid());
-        } catch (KernelException e) {
-            return -1; // gettid cannot fail
-        }
-    }
-
-    public int getpid() {
-        return libc.getpid();
-    }
-
     // ---- process liveness -------------------------------------------------------------------
 
     private static final int EPOLL_CLOEXEC = 02000000;

@@ -31,6 +31,4 @@ interface Libc extends Library {
     int epoll_ctl(int epfd, int op, int fd, Pointer event) throws LastErrorException;
 
     int epoll_wait(int epfd, Pointer events, int maxevents, int timeout) throws LastErrorException;
-
-    int getpid();
 }

@@ -91,10 +91,6 @@ public final class ProcessWatcher implements AutoCloseable {
         forget(sessionId);
     }
 
-    public int watching() {
-        return byTag.size();
-    }
-
     private void forget(String sessionId) {
         Long tag = tagBySession.remove(sessionId);
         if (tag == null) {

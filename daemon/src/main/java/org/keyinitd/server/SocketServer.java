@@ -69,14 +69,6 @@ public final class SocketServer implements AutoCloseable {
         acceptThread.start();
     }
 
-    public Path path() {
-        return path;
-    }
-
-    public int openConnections() {
-        return open.get();
-    }
-
     private void prepareSocketPath() throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) {

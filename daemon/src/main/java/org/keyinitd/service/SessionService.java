@@ -43,10 +43,6 @@ public final class SessionService implements RequestHandler {
         this.policy = policy;
     }
 
-    public Policy policy() {
-        return policy;
-    }
-
     @Override
     public Reply handle(PeerCredentials peer, Request request) {
         Op op = request.op();
