@@ -33,6 +33,8 @@ static const struct field_spec specs[KID_F_MAX_KNOWN + 1] = {
 	[KID_F_ERRNO]               = { "ERRNO", KID_T_U32, 0 },
 	[KID_F_ABORT]               = { "ABORT", KID_T_BOOL, 0 },
 	[KID_F_JOIN_AS_CALLER]      = { "JOIN_AS_CALLER", KID_T_BOOL, 0 },
+	[KID_F_CALLER_KEYRING]      = { "CALLER_KEYRING", KID_T_U32, 0 },
+	[KID_F_DEADLINE]            = { "DEADLINE", KID_T_U64, 0 },
 };
 
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, <= U+10FFFF. */
@@ -165,6 +167,13 @@ static void put_u32(struct writer *w, uint16_t tag, uint32_t v)
 	put32(w, v);
 }
 
+static void put_u64(struct writer *w, uint16_t tag, uint64_t v)
+{
+	field_head(w, tag, 8);
+	put32(w, (uint32_t)(v >> 32));
+	put32(w, (uint32_t)v);
+}
+
 static void put_bool(struct writer *w, uint16_t tag, int v)
 {
 	field_head(w, tag, 1);
@@ -231,6 +240,10 @@ int kid_build_open(uint8_t *buf, size_t cap, const struct kid_open_req *req,
 		put_str(&w, KID_F_RUSER, req->ruser);
 	put_u32(&w, KID_F_MODULE_FLAGS, req->module_flags);
 	put_bool(&w, KID_F_HAS_SESSION_KEYRING, req->has_session_keyring);
+	if (req->caller_keyring)
+		put_u32(&w, KID_F_CALLER_KEYRING, req->caller_keyring);
+	if (req->deadline_ns)
+		put_u64(&w, KID_F_DEADLINE, req->deadline_ns);
 	return finish(&w, bad_tag);
 }
 
@@ -327,6 +340,10 @@ static int decode_field(struct kid_reply *r, unsigned tag, unsigned type,
 			memcpy(dest, &u, sizeof(u));	/* int32_t or uint32_t */
 		}
 		break;
+	case KID_T_U64:
+		if (n != 8)
+			return KID_E_FIXLEN;
+		break;	/* request-only: validated, never stored */
 	case KID_T_BOOL:
 		if (n != 1)
 			return KID_E_FIXLEN;
@@ -374,7 +391,7 @@ int kid_decode_reply(const uint8_t *buf, size_t len, uint8_t expect_op,
 			out->err_tag = (uint16_t)tag;
 			return KID_E_TRUNCATED;
 		}
-		if (tag >= 1 && tag <= KID_F_MAX_KNOWN) {
+		if (tag >= 1 && tag <= KID_F_MAX_KNOWN && specs[tag].name) {
 			rc = decode_field(out, tag, type, p + 5, n);
 			if (rc != KID_OK) {
 				out->err_tag = (uint16_t)tag;
@@ -414,7 +431,7 @@ const char *kid_strerror(int err)
 
 const char *kid_tag_name(unsigned tag)
 {
-	if (tag >= 1 && tag <= KID_F_MAX_KNOWN)
+	if (tag >= 1 && tag <= KID_F_MAX_KNOWN && specs[tag].name)
 		return specs[tag].name;
 	return "unknown field";
 }

@@ -29,6 +29,7 @@ enum kid_type {
 	KID_T_U32 = 2,
 	KID_T_I32 = 3,
 	KID_T_BOOL = 4,
+	KID_T_U64 = 5,
 };
 
 enum kid_tag {
@@ -52,7 +53,18 @@ enum kid_tag {
 	KID_F_ERRNO = 18,
 	KID_F_ABORT = 19,
 	KID_F_JOIN_AS_CALLER = 20,
-	KID_F_MAX_KNOWN = 20,
+	/* 21-23 are admin-only (DATA, REASON, ALL): the module never sees them */
+	KID_F_CALLER_KEYRING = 24,
+	KID_F_DEADLINE = 25,
+	KID_F_MAX_KNOWN = 25,
+};
+
+/* CALLER_KEYRING: what the process's session keyring was when the login began */
+enum kid_caller_keyring {
+	KID_CK_NONE = 1,	/* none of its own: @s is the user's user-session keyring */
+	KID_CK_OWN = 2,		/* a session keyring owned by the user */
+	KID_CK_FOREIGN = 3,	/* owned by another uid (root's, the login program's) */
+	KID_CK_DEAD = 4,	/* revoked, expired or gone */
 };
 
 /* Maximum string lengths in bytes (without the terminating NUL). */
@@ -126,6 +138,8 @@ struct kid_open_req {
 	const char *ruser;
 	uint32_t module_flags;
 	int has_session_keyring;
+	uint32_t caller_keyring;	/* enum kid_caller_keyring; 0 leaves it out */
+	uint64_t deadline_ns;		/* CLOCK_MONOTONIC; 0 leaves it out */
 };
 
 /* CLOSE request. keyring_serial is sent when has_serial, ABORT when abort. */

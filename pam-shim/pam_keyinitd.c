@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@
 #define DEFAULT_SOCKET		"/run/keyinitd/keyinitd.sock"
 #define DEFAULT_TIMEOUT_MS	1000
 #define MAX_TIMEOUT_MS		600000
-#define DATA_NAME		"pam_keyinitd_sessions"
+#define DATA_NAME		"pam_keyinitd"
 #define REASON_LEN		1536	/* room for a 1024-byte MESSAGE */
 
 enum on_error { ON_ERROR_FALLBACK, ON_ERROR_IGNORE, ON_ERROR_FAIL };
@@ -54,8 +55,9 @@ struct args {
 /*
  * One entry per open, popped by the matching close, so nested opens each
  * close their own session. An entry with an empty id and serial 0 stands for
- * an open that left nothing to undo; an empty id with a serial is a keyring
- * made in-process by the fallback.
+ * an open that left nothing to undo (kept, skipped, or nested inside a
+ * keyring an earlier open of this handle made); an empty id with a serial is
+ * a keyring made in-process (the fallback).
  */
 struct session {
 	struct session *next;
@@ -64,8 +66,22 @@ struct session {
 	int revoke;
 };
 
-struct stack {
+/*
+ * The sessions of one module line. Linux-PAM runs the closes in the order of
+ * the opens, so a module listed twice must keep a stack per line or the
+ * first line's close would pop the second line's session. A line is known
+ * by its PAM call family and its arguments: two lines with the same
+ * arguments behave the same, so they may share a stack.
+ */
+struct instance {
+	struct instance *next;
 	struct session *top;
+	char key[];
+};
+
+/* Everything the module keeps in one PAM handle. */
+struct handle_state {
+	struct instance *instances;
 };
 
 /* Everything one PAM call needs: its options, its deadline, its error code. */
@@ -74,7 +90,10 @@ struct call {
 	struct args a;
 	int64_t deadline_ns;	/* CLOCK_MONOTONIC */
 	int err_code;		/* PAM_SESSION_ERR, or PAM_CRED_ERR for setcred */
-	struct stack *stack;	/* sessions opened so far through this handle */
+	struct handle_state *hs;	/* every line's sessions in this handle */
+	struct instance *inst;	/* this line's */
+	int caller_keyring;	/* enum kid_caller_keyring, found at open */
+	int must_leave;		/* @s is another uid's or dead: do not leave it so */
 };
 
 struct ids {
@@ -146,8 +165,8 @@ static void parse_args(struct call *c, int argc, const char **argv)
 static void start_call(struct call *c, pam_handle_t *pamh, int argc,
 		       const char **argv, int err_code)
 {
+	memset(c, 0, sizeof(*c));
 	c->pamh = pamh;
-	c->stack = NULL;
 	c->err_code = err_code;
 	parse_args(c, argc, argv);
 	c->deadline_ns = now_ns() + (int64_t)c->a.timeout_ms * 1000000;
@@ -174,13 +193,22 @@ static int wait_fd(const struct call *c, int fd, short events)
 	}
 }
 
-#define FAIL(...) do { snprintf(why, REASON_LEN, __VA_ARGS__); goto out; } while (0)
+/* Says in why what went wrong; returns -1 so that a failure reads "return reason(...)". */
+static int reason(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int reason(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, REASON_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 static int do_connect(const struct call *c, int fd, const struct sockaddr_un *sa,
 		      char *why)
 {
-	int rc = -1;
-
 	for (;;) {
 		int64_t left;
 		int err = 0;
@@ -198,38 +226,34 @@ static int do_connect(const struct call *c, int fd, const struct sockaddr_un *sa
 			 */
 			left = c->deadline_ns - now_ns();
 			if (left <= 0)
-				FAIL("timed out after %ld ms connecting to %s (backlog full)",
+				return reason(why, "timed out after %ld ms connecting to %s (backlog full)",
 				     c->a.timeout_ms, sa->sun_path);
 			poll(NULL, 0, left > 10000000 ? 10 : (int)((left + 999999) / 1000000));
 			continue;
 		}
 		if (errno != EINPROGRESS && errno != EALREADY)
-			FAIL("cannot connect to %s: %m", sa->sun_path);
+			return reason(why, "cannot connect to %s: %m", sa->sun_path);
 		switch (wait_fd(c, fd, POLLOUT)) {
 		case 0:
-			FAIL("timed out after %ld ms connecting to %s",
+			return reason(why, "timed out after %ld ms connecting to %s",
 			     c->a.timeout_ms, sa->sun_path);
 		case -1:
-			FAIL("poll: %m");
+			return reason(why, "poll: %m");
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			FAIL("getsockopt SO_ERROR: %m");
+			return reason(why, "getsockopt SO_ERROR: %m");
 		if (err) {
 			errno = err;
-			FAIL("cannot connect to %s: %m", sa->sun_path);
+			return reason(why, "cannot connect to %s: %m", sa->sun_path);
 		}
 		break;
 	}
-	rc = 0;
-out:
-	return rc;
+	return 0;
 }
 
 static int send_all(const struct call *c, int fd, const uint8_t *p, size_t n,
 		    char *why)
 {
-	int rc = -1;
-
 	while (n > 0) {
 		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
 
@@ -241,23 +265,20 @@ static int send_all(const struct call *c, int fd, const uint8_t *p, size_t n,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno != EAGAIN)
-			FAIL("cannot send request: %m");
+			return reason(why, "cannot send request: %m");
 		switch (wait_fd(c, fd, POLLOUT)) {
 		case 0:
-			FAIL("timed out after %ld ms sending request", c->a.timeout_ms);
+			return reason(why, "timed out after %ld ms sending request", c->a.timeout_ms);
 		case -1:
-			FAIL("poll: %m");
+			return reason(why, "poll: %m");
 		}
 	}
-	rc = 0;
-out:
-	return rc;
+	return 0;
 }
 
 static int recv_all(const struct call *c, int fd, uint8_t *p, size_t n,
 		    char *why)
 {
-	int rc = -1;
 	size_t got = 0;
 
 	while (got < n) {
@@ -268,22 +289,69 @@ static int recv_all(const struct call *c, int fd, uint8_t *p, size_t n,
 			continue;
 		}
 		if (r == 0)
-			FAIL("daemon closed the connection %s",
+			return reason(why, "daemon closed the connection %s",
 			     got ? "in the middle of a reply" : "without replying");
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			FAIL("cannot read reply: %m");
+			return reason(why, "cannot read reply: %m");
 		switch (wait_fd(c, fd, POLLIN)) {
 		case 0:
-			FAIL("timed out after %ld ms waiting for reply", c->a.timeout_ms);
+			return reason(why, "timed out after %ld ms waiting for reply", c->a.timeout_ms);
 		case -1:
-			FAIL("poll: %m");
+			return reason(why, "poll: %m");
 		}
 	}
-	rc = 0;
-out:
-	return rc;
+	return 0;
+}
+
+/*
+ * lstat, not stat: a symlink could point anywhere. SO_PEERCRED after the
+ * connect is the real check; this one gives a clear message for a
+ * misconfiguration.
+ */
+static int check_socket_path(const struct call *c, struct sockaddr_un *sa, char *why)
+{
+	struct stat st;
+
+	if (strlen(c->a.socket) >= sizeof(sa->sun_path))
+		return reason(why, "socket path %s is too long", c->a.socket);
+	strcpy(sa->sun_path, c->a.socket);
+	if (lstat(c->a.socket, &st) < 0)
+		return reason(why, "socket %s: %m", c->a.socket);
+	if (S_ISLNK(st.st_mode))
+		return reason(why, "socket %s is a symlink", c->a.socket);
+	if (!S_ISSOCK(st.st_mode))
+		return reason(why, "%s is not a socket", c->a.socket);
+	if (st.st_uid != 0)
+		return reason(why, "socket %s is owned by uid %u, not root", c->a.socket,
+			      (unsigned)st.st_uid);
+	return 0;
+}
+
+/* Connected, to a server that SO_PEERCRED says is root: the fd, or -1. */
+static int connect_daemon(const struct call *c, char *why)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	int fd;
+
+	if (check_socket_path(c, &sa, why) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return reason(why, "socket: %m");
+	if (do_connect(c, fd, &sa, why) < 0)
+		;	/* why says it */
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
+		reason(why, "getsockopt SO_PEERCRED: %m");
+	else if (peer.uid != 0)
+		reason(why, "server uid %u is not root", (unsigned)peer.uid);
+	else
+		return fd;
+	close(fd);
+	return -1;
 }
 
 /*
@@ -294,59 +362,28 @@ out:
 static int kid_call(const struct call *c, const uint8_t *req, size_t req_len,
 		    uint8_t op, struct kid_reply *rep, char *why)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	uint8_t buf[KID_MAX_FRAME];
-	struct ucred peer;
-	socklen_t len = sizeof(peer);
 	uint32_t body_len;
-	struct stat st;
-	int fd = -1, rc = -1, err;
+	int fd, rc = -1, err;
 
-	if (strlen(c->a.socket) >= sizeof(sa.sun_path))
-		FAIL("socket path %s is too long", c->a.socket);
-	strcpy(sa.sun_path, c->a.socket);
-
-	/* lstat, not stat: a symlink could point anywhere. SO_PEERCRED below is
-	 * the real check; this one gives a clear message for a misconfiguration. */
-	if (lstat(c->a.socket, &st) < 0)
-		FAIL("socket %s: %m", c->a.socket);
-	if (S_ISLNK(st.st_mode))
-		FAIL("socket %s is a symlink", c->a.socket);
-	if (!S_ISSOCK(st.st_mode))
-		FAIL("%s is not a socket", c->a.socket);
-	if (st.st_uid != 0)
-		FAIL("socket %s is owned by uid %u, not root", c->a.socket,
-		     (unsigned)st.st_uid);
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = connect_daemon(c, why);
 	if (fd < 0)
-		FAIL("socket: %m");
-	if (do_connect(c, fd, &sa, why) < 0)
-		goto out;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
-		FAIL("getsockopt SO_PEERCRED: %m");
-	if (peer.uid != 0)
-		FAIL("server uid %u is not root", (unsigned)peer.uid);
-
+		return -1;
 	if (send_all(c, fd, req, req_len, why) < 0 ||
 	    recv_all(c, fd, buf, KID_HDR_LEN, why) < 0)
-		goto out;
-	err = kid_check_header(buf, KID_HDR_LEN, op, NULL, &body_len);
-	if (err != KID_OK)
-		FAIL("bad reply header: %s", kid_strerror(err));
-	if (recv_all(c, fd, buf + KID_HDR_LEN, body_len, why) < 0)
-		goto out;
-	err = kid_decode_reply(buf, KID_HDR_LEN + body_len, op, rep);
-	if (err != KID_OK)
-		FAIL("bad reply: %s: %s", kid_tag_name(rep->err_tag), kid_strerror(err));
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
+		;	/* why says it */
+	else if ((err = kid_check_header(buf, KID_HDR_LEN, op, NULL, &body_len)) != KID_OK)
+		reason(why, "bad reply header: %s", kid_strerror(err));
+	else if (recv_all(c, fd, buf + KID_HDR_LEN, body_len, why) < 0)
+		;
+	else if ((err = kid_decode_reply(buf, KID_HDR_LEN + body_len, op, rep)) != KID_OK)
+		reason(why, "bad reply: %s: %s", kid_tag_name(rep->err_tag), kid_strerror(err));
+	else
+		rc = 0;
+	close(fd);
 	return rc;
 }
 
-#undef FAIL
 
 /* "daemon said: DENIED: <message>" for a reply whose status is not OK */
 static void status_reason(const struct kid_reply *rep, char *why)
@@ -433,40 +470,240 @@ static int become_user(const struct call *c, const struct passwd *pw, struct ids
 	return -1;
 }
 
-/* ---- session stack in PAM data ---- */
+/* ---- sessions kept in the PAM handle ---- */
 
-static void cleanup_stack(pam_handle_t *pamh, void *data, int error_status)
+static void cleanup_state(pam_handle_t *pamh, void *data, int error_status)
 {
-	struct stack *st = data;
+	struct handle_state *hs = data;
 
 	(void)pamh;
 	(void)error_status;
-	while (st->top) {
-		struct session *s = st->top;
+	while (hs->instances) {
+		struct instance *in = hs->instances;
 
-		st->top = s->next;
-		free(s);
+		hs->instances = in->next;
+		while (in->top) {
+			struct session *s = in->top;
+
+			in->top = s->next;
+			free(s);
+		}
+		free(in);
 	}
-	free(st);
+	free(hs);
 }
 
-static struct stack *get_stack(pam_handle_t *pamh, int create)
+/* This line's key: the PAM call family and the arguments, separated by '\n'. */
+static size_t line_key(char *buf, size_t cap, const char *family, int argc, const char **argv)
+{
+	size_t n = (size_t)snprintf(buf, cap, "%s", family);
+	int i;
+
+	for (i = 0; i < argc; i++)
+		n += (size_t)snprintf(buf && n < cap ? buf + n : NULL, n < cap ? cap - n : 0,
+				      "\n%s", argv[i]);
+	return n;
+}
+
+/*
+ * Finds this line's session stack in the handle (made when create is set).
+ * 0, or -1 when out of memory (logged).
+ */
+static int find_instance(struct call *c, const char *family, int argc, const char **argv,
+			 int create)
 {
 	const void *data = NULL;
-	struct stack *st;
+	struct instance *in;
+	size_t len = line_key(NULL, 0, family, argc, argv);
 
-	if (pam_get_data(pamh, DATA_NAME, &data) == PAM_SUCCESS && data)
-		return (struct stack *)data;
-	if (!create)
-		return NULL;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return NULL;
-	if (pam_set_data(pamh, DATA_NAME, st, cleanup_stack) != PAM_SUCCESS) {
-		free(st);
-		return NULL;
+	if (pam_get_data(c->pamh, DATA_NAME, &data) == PAM_SUCCESS && data) {
+		c->hs = (struct handle_state *)data;
+	} else if (create) {
+		c->hs = calloc(1, sizeof(*c->hs));
+		if (!c->hs || pam_set_data(c->pamh, DATA_NAME, c->hs, cleanup_state) != PAM_SUCCESS) {
+			free(c->hs);
+			c->hs = NULL;
+			pam_syslog(c->pamh, LOG_CRIT, "out of memory");
+			return -1;
+		}
+	} else {
+		return 0;
 	}
-	return st;
+	for (in = c->hs->instances; in; in = in->next) {
+		char key[len + 1];
+
+		line_key(key, sizeof(key), family, argc, argv);
+		if (!strcmp(in->key, key)) {
+			c->inst = in;
+			return 0;
+		}
+	}
+	if (!create)
+		return 0;
+	in = calloc(1, sizeof(*in) + len + 1);
+	if (!in) {
+		pam_syslog(c->pamh, LOG_CRIT, "out of memory");
+		return -1;
+	}
+	line_key(in->key, len + 1, family, argc, argv);
+	in->next = c->hs->instances;
+	c->hs->instances = in;
+	c->inst = in;
+	return 0;
+}
+
+/* Did an earlier open through this handle, on any line, make this keyring? */
+static int made_here(const struct call *c, key_serial_t ses)
+{
+	const struct instance *in;
+	const struct session *s;
+
+	for (in = c->hs ? c->hs->instances : NULL; in; in = in->next)
+		for (s = in->top; s; s = s->next)
+			if (s->serial > 0 && s->serial == ses)
+				return 1;
+	return 0;
+}
+
+/* ---- the caller's session keyring ---- */
+
+static const char *caller_keyring_name(int state)
+{
+	switch (state) {
+	case KID_CK_NONE:	return "none";
+	case KID_CK_OWN:	return "own";
+	case KID_CK_FOREIGN:	return "foreign";
+	case KID_CK_DEAD:	return "dead";
+	default:		return "?";
+	}
+}
+
+/* The owner uid in "type;uid;gid;perm;description", or -1 if unreadable. */
+static long keyring_owner(key_serial_t key)
+{
+	char *desc = NULL;
+	unsigned long uid;
+	long owner = -1;
+
+	if (keyctl_describe_alloc(key, &desc) >= 0 && sscanf(desc, "%*[^;];%lu;", &uid) == 1)
+		owner = (long)uid;
+	free(desc);
+	return owner;
+}
+
+/*
+ * What the calling process's session keyring is, seen as the user's: with
+ * the real uid switched, a process that has none gets the user's own
+ * user-session keyring installed by this look-up, never root's (the kernel
+ * installs the real uid's). *ses is its serial (0 when dead). PAM_SUCCESS,
+ * PAM_IGNORE when the kernel has no keyrings, or the call's error code
+ * (logged).
+ */
+static int probe_caller(struct call *c, const struct passwd *pw, key_serial_t *ses)
+{
+	struct ids saved;
+	key_serial_t useses;
+	int err = 0, r;
+	long owner;
+
+	r = become_user(c, pw, &saved);
+	if (r == -2)
+		return c->err_code;
+	if (r < 0) {
+		pam_syslog(c->pamh, LOG_ERR,
+			   "cannot switch to uid %u gid %u to look up the session keyring: %m",
+			   (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+		return c->err_code;
+	}
+	*ses = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
+	if (*ses < 0)
+		err = errno;
+	useses = keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1);
+	if (useses < 0 && !err)
+		err = errno;
+	if (restore_ids(c, &saved) < 0)
+		return c->err_code;
+
+	if (err == ENOSYS) {
+		debug(c, "no keyring support in the kernel");
+		return PAM_IGNORE;
+	}
+	if (*ses < 0 && (err == EKEYREVOKED || err == EKEYEXPIRED || err == ENOKEY)) {
+		/* as pam_keyinit force would: a dead keyring counts as none */
+		*ses = 0;
+		c->caller_keyring = KID_CK_DEAD;
+	} else if (err) {
+		errno = err;
+		pam_syslog(c->pamh, LOG_ERR, "cannot look up the session keyring: %m");
+		return c->err_code;
+	} else if (*ses == useses) {
+		c->caller_keyring = KID_CK_NONE;
+	} else {
+		/* possessed, so viewable; unreadable counts as another uid's */
+		owner = keyring_owner(*ses);
+		c->caller_keyring = owner == (long)pw->pw_uid ? KID_CK_OWN : KID_CK_FOREIGN;
+	}
+	c->must_leave = c->caller_keyring == KID_CK_FOREIGN || c->caller_keyring == KID_CK_DEAD;
+	debug(c, "session keyring %d is %s (user-session keyring %d)", *ses,
+	      caller_keyring_name(c->caller_keyring), useses);
+	return PAM_SUCCESS;
+}
+
+/*
+ * Where no new keyring is made, a login must still not go on with another
+ * uid's keyring or a dead one: put the process on the user's own
+ * user-session keyring. That is joined by name, and anyone may publish a
+ * keyring of that name, so the serial is checked; if another keyring
+ * answered, a fresh keyring of the user's own takes its place (recorded in
+ * entry, to be revoked at close as the line says).
+ */
+static int leave_foreign(const struct call *c, const struct passwd *pw, struct session *entry)
+{
+	char name[32];
+	struct ids saved;
+	key_serial_t useses, joined, planted = 0;
+	int err = 0, r;
+
+	snprintf(name, sizeof(name), "_uid_ses.%u", (unsigned)pw->pw_uid);
+	r = become_user(c, pw, &saved);
+	if (r == -2)
+		return c->err_code;
+	if (r < 0) {
+		pam_syslog(c->pamh, LOG_ERR, "cannot switch to uid %u gid %u to leave a %s "
+			   "session keyring: %m", (unsigned)pw->pw_uid, (unsigned)pw->pw_gid,
+			   caller_keyring_name(c->caller_keyring));
+		return c->err_code;
+	}
+	useses = keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1);
+	joined = useses < 0 ? -1 : keyctl_join_session_keyring(name);
+	if (joined >= 0 && joined != useses) {
+		planted = joined;
+		joined = keyctl_join_session_keyring(NULL);
+		if (joined >= 0 && keyctl_link(KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING) < 0)
+			err = errno;
+	}
+	if (joined < 0)
+		err = errno;
+	if (restore_ids(c, &saved) < 0)
+		return c->err_code;
+
+	if (joined < 0 || err) {
+		errno = err;
+		pam_syslog(c->pamh, LOG_ERR, "cannot leave the %s session keyring: %m",
+			   caller_keyring_name(c->caller_keyring));
+		return c->err_code;
+	}
+	if (planted) {
+		pam_syslog(c->pamh, LOG_WARNING, "keyring %d answered to the name %s but is not "
+			   "the user-session keyring %d; joined a fresh keyring %d instead",
+			   planted, name, useses, joined);
+		entry->serial = joined;
+		entry->revoke = c->a.revoke;
+	} else {
+		debug(c, "left the %s session keyring for the user-session keyring %d",
+		      caller_keyring_name(c->caller_keyring), joined);
+	}
+	return PAM_SUCCESS;
 }
 
 /* ---- open ---- */
@@ -492,45 +729,22 @@ static void send_abort(const struct call *c, const char *session_id)
 		   session_id, why);
 }
 
-/* Is the current session keyring one that an earlier open through this handle made? */
-static int made_here(const struct call *c)
-{
-	key_serial_t ses = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
-	const struct session *s;
-
-	for (s = c->stack ? c->stack->top : NULL; s; s = s->next)
-		if (s->serial > 0 && s->serial == ses)
-			return 1;
-	return 0;
-}
-
 /*
  * What pam_keyinit does: unless the process has a session keyring of its
- * own already (and no force), join a new one as the user and link @u into it.
- * "replace" is set when this module itself just put a keyring on @s that must
- * not stay there.
+ * own already (and no force), join a new one as the user and link @u into
+ * it. Another uid's keyring, or a dead one, is replaced even without force.
  */
-static int fallback_open(const struct call *c, const struct passwd *pw,
-			 int has_session_keyring, int replace, const char *reason,
+static int fallback_open(struct call *c, const struct passwd *pw, const char *cause,
 			 struct session *entry)
 {
 	struct ids saved;
 	key_serial_t serial;
 	int err = 0, link_err = 0, r;
 
-	if (has_session_keyring && !c->a.force && !replace) {
+	if (c->caller_keyring == KID_CK_OWN && !c->must_leave && !c->a.force) {
 		pam_syslog(c->pamh, LOG_WARNING,
 			   "keyinitd unavailable (%s); fell back to in-process keyinit: "
-			   "kept the existing session keyring", reason);
-		return PAM_SUCCESS;
-	}
-	if (has_session_keyring && !replace && made_here(c)) {
-		/* As pam_keyinit: a second open through the same handle keeps
-		 * the keyring the first one made. Replacing it would also make
-		 * the first keyring unreachable, so its close could not revoke it. */
-		pam_syslog(c->pamh, LOG_WARNING,
-			   "keyinitd unavailable (%s); fell back to in-process keyinit: "
-			   "kept the session keyring made by an earlier open", reason);
+			   "kept the existing session keyring", cause);
 		return PAM_SUCCESS;
 	}
 
@@ -540,7 +754,7 @@ static int fallback_open(const struct call *c, const struct passwd *pw,
 	if (r < 0) {
 		pam_syslog(c->pamh, LOG_ERR,
 			   "keyinitd unavailable (%s); in-process fallback cannot "
-			   "switch to uid %u gid %u: %m", reason,
+			   "switch to uid %u gid %u: %m", cause,
 			   (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
 		return c->err_code;
 	}
@@ -558,9 +772,10 @@ static int fallback_open(const struct call *c, const struct passwd *pw,
 		errno = err;
 		pam_syslog(c->pamh, LOG_ERR,
 			   "keyinitd unavailable (%s); in-process fallback cannot "
-			   "create a session keyring: %m", reason);
+			   "create a session keyring: %m", cause);
 		return c->err_code;
 	}
+	c->must_leave = 0;
 	entry->id[0] = '\0';
 	entry->serial = serial;
 	entry->revoke = c->a.revoke;
@@ -568,30 +783,29 @@ static int fallback_open(const struct call *c, const struct passwd *pw,
 		errno = link_err;
 		pam_syslog(c->pamh, LOG_ERR,
 			   "keyinitd unavailable (%s); in-process keyring %d: "
-			   "cannot link the user keyring: %m", reason, serial);
+			   "cannot link the user keyring: %m", cause, serial);
 		return c->err_code;
 	}
 	pam_syslog(c->pamh, LOG_WARNING,
 		   "keyinitd unavailable (%s); fell back to in-process keyring %d",
-		   reason, serial);
+		   cause, serial);
 	return PAM_SUCCESS;
 }
 
-static int open_error(const struct call *c, const struct passwd *pw,
-		      int has_session_keyring, int replace, const char *reason,
+static int open_error(struct call *c, const struct passwd *pw, const char *cause,
 		      struct session *entry)
 {
 	switch (c->a.on_error) {
 	case ON_ERROR_IGNORE:
 		pam_syslog(c->pamh, LOG_ERR, "keyinitd unavailable (%s); on_error=ignore",
-			   reason);
+			   cause);
 		return PAM_IGNORE;
 	case ON_ERROR_FAIL:
 		pam_syslog(c->pamh, LOG_ERR, "keyinitd unavailable (%s); on_error=fail",
-			   reason);
+			   cause);
 		return c->err_code;
 	default:
-		return fallback_open(c, pw, has_session_keyring, replace, reason, entry);
+		return fallback_open(c, pw, cause, entry);
 	}
 }
 
@@ -600,9 +814,8 @@ static int open_error(const struct call *c, const struct passwd *pw,
  * when the reply says JOIN_AS_CALLER (a keyring owned by root, for a root
  * caller), with the caller's own ids, as its owner.
  */
-static int join_daemon_keyring(const struct call *c, const struct passwd *pw,
-			       int has_session_keyring, const struct kid_reply *rep,
-			       struct session *entry)
+static int join_daemon_keyring(struct call *c, const struct passwd *pw,
+			       const struct kid_reply *rep, struct session *entry)
 {
 	char why[REASON_LEN];
 	struct ids saved;
@@ -618,7 +831,7 @@ static int join_daemon_keyring(const struct call *c, const struct passwd *pw,
 			snprintf(why, sizeof(why), "cannot switch to uid %u gid %u: %m",
 				 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
 			send_abort(c, rep->session_id);
-			return open_error(c, pw, has_session_keyring, 0, why, entry);
+			return open_error(c, pw, why, entry);
 		}
 	}
 	joined = keyctl_join_session_keyring(rep->keyring_name);
@@ -632,14 +845,14 @@ static int join_daemon_keyring(const struct call *c, const struct passwd *pw,
 		snprintf(why, sizeof(why), "cannot join keyring %s%s: %m", rep->keyring_name,
 			 as_caller ? " as caller" : "");
 		send_abort(c, rep->session_id);
-		return open_error(c, pw, has_session_keyring, 0, why, entry);
+		return open_error(c, pw, why, entry);
 	}
 	if (joined != rep->keyring_serial) {
 		/*
 		 * Nothing matched the name, so the kernel made us a fresh
 		 * keyring of that name (or someone else's keyring answered to
 		 * it). Either way it is not the daemon's: kill it, and do not
-		 * leave it on @s.
+		 * leave the process on it.
 		 */
 		snprintf(why, sizeof(why),
 			 "joined keyring %d by name %s, but the daemon made %d",
@@ -647,9 +860,12 @@ static int join_daemon_keyring(const struct call *c, const struct passwd *pw,
 		if (keyctl_revoke(joined) < 0)
 			pam_syslog(c->pamh, LOG_ERR, "cannot revoke keyring %d: %m", joined);
 		send_abort(c, rep->session_id);
-		return open_error(c, pw, has_session_keyring, 1, why, entry);
+		c->caller_keyring = KID_CK_DEAD;
+		c->must_leave = 1;
+		return open_error(c, pw, why, entry);
 	}
 
+	c->must_leave = 0;
 	strcpy(entry->id, rep->session_id);
 	entry->serial = joined;
 	/* the daemon's policy has the last word on revoking; the fallback at
@@ -667,18 +883,91 @@ static const char *item(pam_handle_t *pamh, int type)
 	return pam_get_item(pamh, type, &v) == PAM_SUCCESS ? v : NULL;
 }
 
-static int open_keyring(const struct call *c, struct session *entry)
+/* A CREATED reply must carry what the join needs; NULL, or the missing field. */
+static const char *created_lacks(const struct kid_reply *rep)
+{
+	if (!KID_HAS(rep, KID_F_SESSION_ID) || !rep->session_id[0])
+		return "SESSION_ID";
+	if (!KID_HAS(rep, KID_F_KEYRING_NAME) || !rep->keyring_name[0])
+		return "KEYRING_NAME";
+	if (!KID_HAS(rep, KID_F_KEYRING_SERIAL) || rep->keyring_serial <= 0)
+		return "KEYRING_SERIAL";
+	return NULL;
+}
+
+/* Ask the daemon, then act on its answer (or on on_error). */
+static int ask_daemon(struct call *c, const char *user, const struct passwd *pw,
+		      struct session *entry)
 {
 	pam_handle_t *pamh = c->pamh;
 	uint8_t buf[KID_MAX_FRAME];
 	char why[REASON_LEN];
 	struct kid_open_req req;
 	struct kid_reply rep;
-	const struct passwd *pw;
-	const char *user = NULL, *service;
-	key_serial_t ses, useses;
+	const char *service = item(pamh, PAM_SERVICE), *lacks;
 	uint16_t bad_tag = 0;
-	int has, n, ret;
+	int n;
+
+	req = (struct kid_open_req){
+		.service = service ? service : "",
+		.user = user,
+		.uid = pw->pw_uid,
+		.gid = pw->pw_gid,
+		.tty = item(pamh, PAM_TTY),
+		.rhost = item(pamh, PAM_RHOST),
+		.ruser = item(pamh, PAM_RUSER),
+		.module_flags = (c->a.force ? KID_MF_FORCE : 0) |
+				(c->a.revoke ? KID_MF_REVOKE : 0) |
+				(c->a.debug ? KID_MF_DEBUG : 0),
+		.has_session_keyring = c->caller_keyring == KID_CK_OWN,
+		.caller_keyring = (uint32_t)c->caller_keyring,
+		/* the daemon does not act on a request this module has given up on */
+		.deadline_ns = (uint64_t)c->deadline_ns,
+	};
+	n = kid_build_open(buf, sizeof(buf), &req, &bad_tag);
+	if (n < 0) {
+		snprintf(why, sizeof(why), "cannot encode OPEN: %s: %s",
+			 kid_tag_name(bad_tag), kid_strerror(n));
+		return open_error(c, pw, why, entry);
+	}
+	if (kid_call(c, buf, (size_t)n, KID_OP_OPEN, &rep, why) < 0)
+		return open_error(c, pw, why, entry);
+	if (rep.status != KID_S_OK) {
+		status_reason(&rep, why);
+		return open_error(c, pw, why, entry);
+	}
+
+	switch (rep.decision) {
+	case KID_D_CREATED:
+		/* present and usable: an empty id would later look like a fallback keyring */
+		lacks = created_lacks(&rep);
+		if (lacks) {
+			snprintf(why, sizeof(why), "CREATED reply without a valid %s", lacks);
+			if (KID_HAS(&rep, KID_F_SESSION_ID) && rep.session_id[0])
+				send_abort(c, rep.session_id);
+			return open_error(c, pw, why, entry);
+		}
+		return join_daemon_keyring(c, pw, &rep, entry);
+	case KID_D_KEPT_EXISTING:
+	case KID_D_SKIPPED:
+	case KID_D_UNSUPPORTED:
+		debug(c, "keyinitd decided %s (rule %s)",
+		      kid_decision_name(rep.decision), rep.rule);
+		return PAM_SUCCESS;
+	default:
+		snprintf(why, sizeof(why), "unexpected decision %u in OPEN reply",
+			 (unsigned)rep.decision);
+		return open_error(c, pw, why, entry);
+	}
+}
+
+static int open_keyring(struct call *c, struct session *entry)
+{
+	pam_handle_t *pamh = c->pamh;
+	const struct passwd *pw;
+	const char *user = NULL;
+	key_serial_t ses = 0;
+	int ret, left;
 
 	ret = pam_get_user(pamh, &user, NULL);
 	if (ret != PAM_SUCCESS || !user || !*user) {
@@ -692,145 +981,90 @@ static int open_keyring(const struct call *c, struct session *entry)
 		return PAM_USER_UNKNOWN;
 	}
 
-	/*
-	 * Asked with the caller's own ids: @s equal to the caller's @us means
-	 * "no session keyring of its own". (pam_keyinit asks after switching
-	 * the real uid, so a root caller on root's @us counts as having one
-	 * and the user would inherit root's keyrings.)
-	 */
-	ses = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
-	useses = ses < 0 ? ses : keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0);
-	if (ses < 0 || useses < 0) {
-		if (errno == ENOSYS) {
-			debug(c, "no keyring support in the kernel");
-			return PAM_SUCCESS;
-		}
-		pam_syslog(pamh, LOG_ERR, "cannot look up the session keyring: %m");
-		return c->err_code;
-	}
-	has = ses != useses;
-
-	service = item(pamh, PAM_SERVICE);
-	req = (struct kid_open_req){
-		.service = service ? service : "",
-		.user = user,
-		.uid = pw->pw_uid,
-		.gid = pw->pw_gid,
-		.tty = item(pamh, PAM_TTY),
-		.rhost = item(pamh, PAM_RHOST),
-		.ruser = item(pamh, PAM_RUSER),
-		.module_flags = (c->a.force ? KID_MF_FORCE : 0) |
-				(c->a.revoke ? KID_MF_REVOKE : 0) |
-				(c->a.debug ? KID_MF_DEBUG : 0),
-		.has_session_keyring = has,
-	};
-	debug(c, "OPEN user %s uid %u, session keyring %d, user-session keyring %d",
-	      user, (unsigned)pw->pw_uid, ses, useses);
-
-	n = kid_build_open(buf, sizeof(buf), &req, &bad_tag);
-	if (n < 0) {
-		snprintf(why, sizeof(why), "cannot encode OPEN: %s: %s",
-			 kid_tag_name(bad_tag), kid_strerror(n));
-		return open_error(c, pw, has, 0, why, entry);
-	}
-	if (kid_call(c, buf, (size_t)n, KID_OP_OPEN, &rep, why) < 0)
-		return open_error(c, pw, has, 0, why, entry);
-	if (rep.status != KID_S_OK) {
-		status_reason(&rep, why);
-		return open_error(c, pw, has, 0, why, entry);
-	}
-
-	switch (rep.decision) {
-	case KID_D_CREATED:
-		/* present and usable: an empty id would later look like a fallback keyring */
-		if (!KID_HAS(&rep, KID_F_SESSION_ID) || !rep.session_id[0] ||
-		    !KID_HAS(&rep, KID_F_KEYRING_NAME) || !rep.keyring_name[0] ||
-		    !KID_HAS(&rep, KID_F_KEYRING_SERIAL) || rep.keyring_serial <= 0) {
-			snprintf(why, sizeof(why), "CREATED reply without a valid %s",
-				 !KID_HAS(&rep, KID_F_SESSION_ID) || !rep.session_id[0] ? "SESSION_ID" :
-				 !KID_HAS(&rep, KID_F_KEYRING_NAME) || !rep.keyring_name[0] ? "KEYRING_NAME" :
-				 "KEYRING_SERIAL");
-			if (KID_HAS(&rep, KID_F_SESSION_ID) && rep.session_id[0])
-				send_abort(c, rep.session_id);
-			return open_error(c, pw, has, 0, why, entry);
-		}
-		return join_daemon_keyring(c, pw, has, &rep, entry);
-	case KID_D_KEPT_EXISTING:
-	case KID_D_SKIPPED:
-	case KID_D_UNSUPPORTED:
-		debug(c, "keyinitd decided %s (rule %s)",
-		      kid_decision_name(rep.decision), rep.rule);
+	ret = probe_caller(c, pw, &ses);
+	if (ret == PAM_IGNORE)
+		return PAM_SUCCESS;	/* no keyrings in this kernel: as pam_keyinit */
+	if (ret != PAM_SUCCESS)
+		return ret;
+	if (c->caller_keyring != KID_CK_DEAD && made_here(c, ses)) {
+		/* As pam_keyinit: one keyring per handle, whichever line or call
+		 * (setcred, open_session) comes first; the later ones nest in it. */
+		debug(c, "session keyring %d was made by an earlier open of this handle", ses);
 		return PAM_SUCCESS;
-	default:
-		snprintf(why, sizeof(why), "unexpected decision %u in OPEN reply",
-			 (unsigned)rep.decision);
-		return open_error(c, pw, has, 0, why, entry);
 	}
+
+	ret = ask_daemon(c, user, pw, entry);
+	if (c->must_leave && entry->serial <= 0) {
+		left = leave_foreign(c, pw, entry);
+		if (left != PAM_SUCCESS)
+			return left;
+	}
+	return ret;
 }
 
-static int do_open(pam_handle_t *pamh, int argc, const char **argv, int err_code)
+static int do_open(pam_handle_t *pamh, int argc, const char **argv, int err_code,
+		   const char *family)
 {
 	struct session *entry;
-	struct stack *st;
 	struct call c;
 	int ret;
 
 	start_call(&c, pamh, argc, argv, err_code);
-	c.stack = st = get_stack(pamh, 1);
+	if (find_instance(&c, family, argc, argv, 1) < 0)
+		return PAM_BUF_ERR;
 	entry = calloc(1, sizeof(*entry));
-	if (!st || !entry) {
-		free(entry);
+	if (!entry) {
 		pam_syslog(pamh, LOG_CRIT, "out of memory");
 		return PAM_BUF_ERR;
 	}
 	ret = open_keyring(&c, entry);
 	/* pushed whatever happened, so each close pops the entry of its own open */
-	entry->next = st->top;
-	st->top = entry;
+	entry->next = c.inst->top;
+	c.inst->top = entry;
 	return ret;
 }
 
 /* ---- close ---- */
 
-static int revoke_local(const struct call *c, const struct session *s, const char *reason)
+static int revoke_local(const struct call *c, const struct session *s, const char *cause)
 {
-	const char *sep = reason ? "; " : "";
+	const char *sep = cause ? "; " : "";
 
-	if (!reason)
-		reason = "";
+	if (!cause)
+		cause = "";
 	if (keyctl_revoke(s->serial) == 0) {
 		pam_syslog(c->pamh, LOG_WARNING, "%s%srevoked keyring %d in-process",
-			   reason, sep, s->serial);
+			   cause, sep, s->serial);
 		return PAM_SUCCESS;
 	}
 	if (errno == EKEYREVOKED || errno == ENOKEY) {
 		pam_syslog(c->pamh, LOG_WARNING, "%s%skeyring %d was already revoked or gone",
-			   reason, sep, s->serial);
+			   cause, sep, s->serial);
 		return PAM_SUCCESS;
 	}
 	/* we can only revoke what this thread still possesses */
 	pam_syslog(c->pamh, LOG_ERR, "%s%scannot revoke keyring %d in-process: %m",
-		   reason, sep, s->serial);
+		   cause, sep, s->serial);
 	return c->err_code;
 }
 
 static int close_error(const struct call *c, const struct session *s, const char *why)
 {
-	char reason[REASON_LEN + 64];
+	char cause[REASON_LEN + 64];
 
-	snprintf(reason, sizeof(reason), "keyinitd unavailable (%s)", why);
+	snprintf(cause, sizeof(cause), "keyinitd unavailable (%s)", why);
 	switch (c->a.on_error) {
 	case ON_ERROR_IGNORE:
-		pam_syslog(c->pamh, LOG_ERR, "%s; on_error=ignore", reason);
+		pam_syslog(c->pamh, LOG_ERR, "%s; on_error=ignore", cause);
 		return PAM_IGNORE;
 	case ON_ERROR_FAIL:
-		pam_syslog(c->pamh, LOG_ERR, "%s; on_error=fail", reason);
+		pam_syslog(c->pamh, LOG_ERR, "%s; on_error=fail", cause);
 		return c->err_code;
 	default:
 		if (s->revoke)
-			return revoke_local(c, s, reason);
+			return revoke_local(c, s, cause);
 		pam_syslog(c->pamh, LOG_WARNING, "%s; left keyring %d alone (no revoke)",
-			   reason, s->serial);
+			   cause, s->serial);
 		return PAM_SUCCESS;
 	}
 }
@@ -853,7 +1087,7 @@ static int close_keyring(const struct call *c, const struct session *s)
 			debug(c, "close: nothing of ours to undo");
 			return PAM_SUCCESS;
 		}
-		return revoke_local(c, s, NULL);	/* the fallback's keyring */
+		return revoke_local(c, s, NULL);	/* a keyring made in-process */
 	}
 
 	n = kid_build_close(buf, sizeof(buf), &req, &bad_tag);
@@ -873,21 +1107,20 @@ static int close_keyring(const struct call *c, const struct session *s)
 	return PAM_SUCCESS;
 }
 
-static int do_close(pam_handle_t *pamh, int argc, const char **argv, int err_code)
+static int do_close(pam_handle_t *pamh, int argc, const char **argv, int err_code,
+		    const char *family)
 {
-	struct stack *st;
 	struct session *s;
 	struct call c;
 	int ret;
 
 	start_call(&c, pamh, argc, argv, err_code);
-	st = get_stack(pamh, 0);
-	if (!st || !st->top) {
-		debug(&c, "close: no session opened by this module");
+	if (find_instance(&c, family, argc, argv, 0) < 0 || !c.inst || !c.inst->top) {
+		debug(&c, "close: no session opened by this line");
 		return PAM_SUCCESS;
 	}
-	s = st->top;
-	st->top = s->next;
+	s = c.inst->top;
+	c.inst->top = s->next;
 	ret = close_keyring(&c, s);
 	free(s);
 	return ret;
@@ -899,14 +1132,14 @@ PUBLIC PAM_EXTERN int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)flags;
-	return do_open(pamh, argc, argv, PAM_SESSION_ERR);
+	return do_open(pamh, argc, argv, PAM_SESSION_ERR, "session");
 }
 
 PUBLIC PAM_EXTERN int
 pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)flags;
-	return do_close(pamh, argc, argv, PAM_SESSION_ERR);
+	return do_close(pamh, argc, argv, PAM_SESSION_ERR, "session");
 }
 
 /* As pam_keyinit: listed in an auth stack only for the sake of setcred. */
@@ -925,8 +1158,8 @@ PUBLIC PAM_EXTERN int
 pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	if (flags & PAM_ESTABLISH_CRED)
-		return do_open(pamh, argc, argv, PAM_CRED_ERR);
+		return do_open(pamh, argc, argv, PAM_CRED_ERR, "cred");
 	if (flags & PAM_DELETE_CRED)
-		return do_close(pamh, argc, argv, PAM_CRED_ERR);
+		return do_close(pamh, argc, argv, PAM_CRED_ERR, "cred");
 	return PAM_SUCCESS;
 }

@@ -18,6 +18,12 @@ say "Building the daemon jar and the PAM module"
 mvn -B -q -ntp -Dstyle.color=never package -DskipTests
 ls -l daemon/target/keyinitd.jar pam-shim/pam_keyinitd.so
 
+if ! getent passwd keyinitd >/dev/null; then
+  say "Creating the system account keyinitd (its user keyring anchors the daemon's keyrings; it never logs in)"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --comment "keyinitd keyring anchor" keyinitd
+fi
+
 user=keyinitd-demo
 if ! id "$user" >/dev/null 2>&1; then
   say "Creating demo user $user"

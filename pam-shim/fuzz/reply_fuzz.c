@@ -104,9 +104,17 @@ static const struct { uint8_t type; uint16_t max; } spec[KID_F_MAX_KNOWN + 1] = 
 	[KID_F_ERRNO] = { KID_T_U32, 0 },
 	[KID_F_ABORT] = { KID_T_BOOL, 0 },
 	[KID_F_JOIN_AS_CALLER] = { KID_T_BOOL, 0 },
+	/* 21..23 are admin-only: unknown to the module */
+	[KID_F_CALLER_KEYRING] = { KID_T_U32, 0 },
+	[KID_F_DEADLINE] = { KID_T_U64, 0 },
 };
 
-#define KNOWN_MASK (((1u << (KID_F_MAX_KNOWN + 1)) - 1u) & ~1u)	/* bits 1..20 */
+static int known(unsigned tag)
+{
+	return tag >= 1 && tag <= KID_F_MAX_KNOWN && spec[tag].type != 0;
+}
+
+#define KNOWN_MASK (((1u << (KID_F_MAX_KNOWN + 1)) - 1u) & ~1u & ~(7u << 21))	/* 1..20, 24, 25 */
 
 /* Where struct kid_reply keeps a field's string, or NULL (not stored / not a string). */
 static const char *str_of(const struct kid_reply *r, unsigned tag, size_t *cap)
@@ -175,7 +183,7 @@ static void check_ok(const uint8_t *buf, size_t len, uint8_t op, const struct ki
 		v = buf + i + 5;
 		REQUIRE(len - i - 5 >= n);
 		i += 5 + n;
-		if (tag < 1 || tag > KID_F_MAX_KNOWN)
+		if (!known(tag))
 			continue;	/* unknown: skipped */
 		REQUIRE(!(seen & (1u << tag)));	/* duplicates were rejected */
 		seen |= 1u << tag;
@@ -203,6 +211,9 @@ static void check_ok(const uint8_t *buf, size_t len, uint8_t op, const struct ki
 				REQUIRE(r->err_no == rd32(v));
 			if (tag == KID_F_KEYRING_SERIAL)
 				REQUIRE((uint32_t)r->keyring_serial == rd32(v));
+			break;
+		case KID_T_U64:
+			REQUIRE(n == 8);
 			break;
 		case KID_T_BOOL:
 			REQUIRE(n == 1 && v[0] <= 1);
@@ -290,6 +301,7 @@ static void reencode(const struct kid_reply *r, struct out *o)
 
 		if (!KID_HAS(r, tag))
 			continue;
+		REQUIRE(known(tag));
 		switch (tag) {
 		case KID_F_KEYRING_SERIAL: out_u32(o, tag, (uint32_t)r->keyring_serial); continue;
 		case KID_F_DECISION:	out_u32(o, tag, r->decision); continue;
@@ -305,6 +317,8 @@ static void reencode(const struct kid_reply *r, struct out *o)
 			out_field(o, tag, "", 0);
 		else if (spec[tag].type == KID_T_BOOL)
 			out_field(o, tag, "\0", 1);
+		else if (spec[tag].type == KID_T_U64)
+			out_field(o, tag, "\0\0\0\0\0\0\0\0", 8);
 		else
 			out_u32(o, tag, 0);
 	}
@@ -372,7 +386,7 @@ static int decode_and_check(const uint8_t *buf, size_t len, uint8_t op, struct k
 	default:	/* a field error: the header was fine, the frame is not */
 		REQUIRE(len >= KID_HDR_LEN && len == KID_HDR_LEN + (size_t)rd32(buf + 8));
 		if (rc != KID_E_TRUNCATED)
-			REQUIRE(r->err_tag >= 1 && r->err_tag <= KID_F_MAX_KNOWN);
+			REQUIRE(known(r->err_tag));
 		break;
 	}
 	return rc;
@@ -406,7 +420,7 @@ static void check_frame(const uint8_t *buf, size_t len, uint8_t op)
  * Mode 3: the input as a recipe for a mostly well-formed body, so that
  * lengths at and around each limit are one mutation away (random bytes
  * rarely make a valid UTF-8 string of exactly 65 bytes). Each field takes 4
- * recipe bytes: tag (mod 24, so 0 and 21..23 are unknown tags), control,
+ * recipe bytes: tag (mod 27, so 0, 21..23 and 26 are unknown tags), control,
  * length (16 bits, clipped to the room left). Control bit 7 set: the type is
  * control & 7 (maybe wrong), else the field's own type (STR for unknown
  * tags). Control bits 4-6 pick the value: 0 ASCII letters, 1 the next n
@@ -421,9 +435,9 @@ static size_t synth_body(const uint8_t *d, size_t size, uint8_t *body)
 	size_t len = 0, i = 0;
 
 	while (size - i >= 4 && KID_MAX_BODY - len >= 5) {
-		unsigned tag = d[i] % 24, ctl = d[i + 1], mode = (ctl >> 4) & 7;
+		unsigned tag = d[i] % 27, ctl = d[i + 1], mode = (ctl >> 4) & 7;
 		size_t n = rd16(d + i + 2), k, room = KID_MAX_BODY - len - 5;
-		unsigned type = tag >= 1 && tag <= KID_F_MAX_KNOWN ? spec[tag].type : KID_T_STR;
+		unsigned type = known(tag) ? spec[tag].type : KID_T_STR;
 		uint8_t *v;
 
 		i += 4;

@@ -41,12 +41,22 @@ static void usage(const char *msg)
 	fprintf(stderr,
 		"usage: pam_harness --confdir DIR --service NAME --user USER\n"
 		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
-		"         [--session-state none|own|inherit] [--setcred]\n"
+		"         [--session-state STATE] [--setcred | --setcred-and-open]\n"
 		"         [--exec CMD] [--detach CMD] [--nested N] [--no-close]\n"
 		"         [--hold-seconds S] [--wait-stdin]\n"
 		"       pam_harness --confdir DIR --service NAME --user USER --repeat N\n"
 		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
-		"         [--session-state none|own|inherit]\n");
+		"         [--session-state STATE]\n"
+		"STATE, the session keyring the process has when PAM starts:\n"
+		"  none         the user's user-session keyring (no session keyring of its own)\n"
+		"  own          a fresh session keyring owned by the user (a nested login)\n"
+		"  root         a root-owned keyring with root's user keyring linked (what a\n"
+		"               root login through pam_keyinit leaves)\n"
+		"  root-useses  root's user-session keyring _uid_ses.0\n"
+		"  revoked      a keyring of the user's that has been revoked\n"
+		"  inherit      whatever the harness inherited\n"
+		"--nested N opens N sessions, each through its own PAM handle (N logins in\n"
+		"one process), and closes them in reverse order.\n");
 	exit(2);
 }
 
@@ -134,6 +144,8 @@ static int start_pam(const struct target *t, const struct pam_conv *conv,
 	return 0;
 }
 
+static int set_session_state(const char *state, const char *user);
+
 /*
  * --repeat: n whole login cycles in this process, pam_start to pam_end, and
  * one summary at the end instead of the per-cycle lines. With fresh_session
@@ -174,7 +186,7 @@ static int run_repeat(const struct target *t, const struct pam_conv *conv, long 
 				 orc != PAM_SUCCESS ? orc : crc,
 				 pam_strerror(pamh, orc != PAM_SUCCESS ? orc : crc));
 		pam_end(pamh, crc);
-		if (fresh_session && join_user_session("pam_harness") < 0) {
+		if (fresh_session && set_session_state("none", t->user) < 0) {
 			fprintf(stderr, "pam_harness: after cycle %ld\n", i);
 			free(ses);
 			return 2;
@@ -253,6 +265,55 @@ static const char *key_state(key_serial_t id, const struct passwd *pw, char *buf
 	return buf;
 }
 
+/* The session keyring the process is to have when PAM starts (usage() lists the states). */
+static int set_session_state(const char *state, const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	int root = geteuid() == 0;
+	key_serial_t k;
+
+	if (!strcmp(state, "inherit"))
+		return 0;
+	if (!pw) {
+		fprintf(stderr, "pam_harness: %s: no such user\n", user);
+		return -1;
+	}
+	if (!strcmp(state, "none"))
+		return join_user_session_of("pam_harness", pw->pw_uid, pw->pw_gid);
+	if (!strcmp(state, "root") || !strcmp(state, "root-useses")) {
+		if (!root) {
+			fprintf(stderr, "pam_harness: --session-state %s needs root\n", state);
+			return -1;
+		}
+		if (!strcmp(state, "root-useses"))
+			return join_user_session("pam_harness");
+		if (keyctl_join_session_keyring(NULL) < 0 ||
+		    keyctl_link(KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING) < 0) {
+			perror("pam_harness: a root session keyring with @u");
+			return -1;
+		}
+		return 0;
+	}
+	/* own, revoked: a keyring owned by the user (made with the user's real uid) */
+	if (root && (setresgid(pw->pw_gid, pw->pw_gid, (gid_t)-1) < 0 ||
+		     setresuid(pw->pw_uid, pw->pw_uid, (uid_t)-1) < 0)) {
+		perror("pam_harness: switch to the user");
+		return -1;
+	}
+	k = keyctl_join_session_keyring(NULL);
+	if (k >= 0 && !strcmp(state, "revoked") && keyctl_revoke(k) < 0)
+		k = -1;
+	if (root && (setresuid(0, 0, (uid_t)-1) < 0 || setresgid(0, 0, (gid_t)-1) < 0)) {
+		perror("pam_harness: switch back to root");
+		return -1;
+	}
+	if (k < 0) {
+		perror("pam_harness: a session keyring of the user's");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -265,6 +326,7 @@ int main(int argc, char **argv)
 		{ "as-user", required_argument, NULL, 'a' },
 		{ "session-state", required_argument, NULL, 'S' },
 		{ "setcred", no_argument, NULL, 'C' },
+		{ "setcred-and-open", no_argument, NULL, 'B' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "detach", required_argument, NULL, 'd' },
 		{ "nested", required_argument, NULL, 'n' },
@@ -277,12 +339,12 @@ int main(int argc, char **argv)
 	const char *confdir = NULL, *service = NULL, *user = NULL, *tty = NULL;
 	const char *rhost = NULL, *ruser = NULL, *as_user = NULL, *state = "none";
 	const char *exec_cmd = NULL, *detach_cmd = NULL;
-	int setcred = 0, nested = 1, nested_given = 0, no_close = 0, all_ok = 1;
+	int setcred = 0, both = 0, nested = 1, nested_given = 0, no_close = 0, all_ok = 1;
 	int wait_stdin = 0;
 	long repeat = 0;
 	double hold = 0;
 	struct pam_conv conv = { null_conv, NULL };
-	pam_handle_t *pamh = NULL;
+	pam_handle_t *pamh = NULL, *handles[MAX_NESTED];
 	struct target target;
 	struct creds before, after;
 	key_serial_t seen[MAX_NESTED];
@@ -300,6 +362,7 @@ int main(int argc, char **argv)
 		case 'a': as_user = optarg; break;
 		case 'S': state = optarg; break;
 		case 'C': setcred = 1; break;
+		case 'B': both = 1; break;
 		case 'e': exec_cmd = optarg; break;
 		case 'd': detach_cmd = optarg; break;
 		case 'N': no_close = 1; break;
@@ -328,12 +391,15 @@ int main(int argc, char **argv)
 		usage("unexpected argument");
 	if (!confdir || !service || !user)
 		usage("--confdir, --service and --user are required");
-	if (strcmp(state, "none") && strcmp(state, "own") && strcmp(state, "inherit"))
-		usage("--session-state must be none, own or inherit");
-	if (repeat && (exec_cmd || detach_cmd || nested_given || setcred || no_close || hold > 0 ||
+	if (strcmp(state, "none") && strcmp(state, "own") && strcmp(state, "root") &&
+	    strcmp(state, "root-useses") && strcmp(state, "revoked") && strcmp(state, "inherit"))
+		usage("--session-state must be none, own, root, root-useses, revoked or inherit");
+	if (setcred && both)
+		usage("--setcred and --setcred-and-open exclude each other");
+	if (repeat && (exec_cmd || detach_cmd || nested_given || setcred || both || no_close || hold > 0 ||
 		       wait_stdin))
 		usage("--repeat cannot be combined with --exec, --detach, --nested, --setcred,"
-		      " --no-close, --hold-seconds or --wait-stdin");
+		      " --setcred-and-open, --no-close, --hold-seconds or --wait-stdin");
 
 	target = (struct target){ confdir, service, user, tty, rhost, ruser };
 
@@ -348,15 +414,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (!strcmp(state, "none")) {
-		if (join_user_session("pam_harness") < 0)
-			return 2;
-	} else if (!strcmp(state, "own")) {
-		if (keyctl_join_session_keyring(NULL) < 0) {
-			perror("pam_harness: join new session keyring");
-			return 2;
-		}
-	}
+	if (set_session_state(state, user) < 0)
+		return 2;
 
 	out("before_ses=%d", keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0));
 	out("before_useses=%d", keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0));
@@ -368,16 +427,24 @@ int main(int argc, char **argv)
 
 	if (repeat > 1)
 		return run_repeat(&target, &conv, repeat, !strcmp(state, "none"), &before);
-	if (start_pam(&target, &conv, &pamh) < 0)
-		return 2;
-
 	for (i = 1; i <= nested; i++) {
 		double t0 = now_ms();
 		key_serial_t ses;
 		int j;
 
-		rc = setcred ? pam_setcred(pamh, PAM_ESTABLISH_CRED)
-			     : pam_open_session(pamh, 0);
+		if (start_pam(&target, &conv, &handles[i - 1]) < 0)
+			return 2;
+		pamh = handles[i - 1];
+		if (both) {
+			/* pam_krb5's order: credentials first, then the session, one handle */
+			rc = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+			out("setcred_rc=%d", rc);
+			if (rc == PAM_SUCCESS)
+				rc = pam_open_session(pamh, 0);
+		} else {
+			rc = setcred ? pam_setcred(pamh, PAM_ESTABLISH_CRED)
+				     : pam_open_session(pamh, 0);
+		}
 		out("open_rc=%d", rc);
 		out("open_err=%s", pam_strerror(pamh, rc));
 		out("open_ms=%.3f", now_ms() - t0);
@@ -443,12 +510,20 @@ int main(int argc, char **argv)
 	for (i = nested; i >= 1 && !no_close; i--) {
 		double t0 = now_ms();
 
+		pamh = handles[i - 1];
 		rc = setcred ? pam_setcred(pamh, PAM_DELETE_CRED)
 			     : pam_close_session(pamh, 0);
 		out("close_rc=%d", rc);
 		out("close_err=%s", pam_strerror(pamh, rc));
 		out("close_ms=%.3f", now_ms() - t0);
+		if (both) {
+			rc = pam_setcred(pamh, PAM_DELETE_CRED);
+			out("delcred_rc=%d", rc);
+		}
+		if (i > 1)
+			pam_end(pamh, rc);
 	}
+	pamh = handles[0];
 
 	for (i = 0; i < nseen; i++) {
 		struct passwd *pw = getpwnam(user);

@@ -202,6 +202,47 @@ static void test_build_open(void)
 	CHECK(kid_build_open(buf, sizeof(buf), NULL, &tag) == KID_E_ARG);
 }
 
+/* CALLER_KEYRING and the DEADLINE (the only U64: 8 bytes big-endian) follow the flags. */
+static void test_build_open_caller_and_deadline(void)
+{
+	struct kid_open_req req = {
+		.service = "su", .user = "bob", .uid = 7, .gid = 8,
+		.caller_keyring = KID_CK_FOREIGN, .deadline_ns = 0x0102030405060708ull,
+	};
+	static const uint8_t deadline[] = { 0, KID_F_DEADLINE, KID_T_U64, 0, 8,
+					    1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t buf[KID_MAX_FRAME];
+	int n;
+
+	fb_start(KID_OP_OPEN, 0);
+	fb_str(KID_F_SERVICE, "su");
+	fb_str(KID_F_USER, "bob");
+	fb_u32(KID_F_UID, KID_T_U32, 7);
+	fb_u32(KID_F_GID, KID_T_U32, 8);
+	fb_u32(KID_F_MODULE_FLAGS, KID_T_U32, 0);
+	fb_bool(KID_F_HAS_SESSION_KEYRING, 0);
+	fb_u32(KID_F_CALLER_KEYRING, KID_T_U32, KID_CK_FOREIGN);
+	fb_raw(KID_F_DEADLINE, KID_T_U64, deadline + 5, 8);
+	fb_end();
+	n = kid_build_open(buf, sizeof(buf), &req, NULL);
+	CHECK(n == (int)fb_len);
+	CHECK(n > 0 && memcmp(buf, fb, fb_len) == 0);
+	CHECK(n > 13 && memcmp(buf + n - 13, deadline, 13) == 0);
+
+	/* zero leaves both out: what an older module sends */
+	req.caller_keyring = 0;
+	req.deadline_ns = 0;
+	CHECK(kid_build_open(buf, sizeof(buf), &req, NULL) == n - 9 - 13);
+
+	/* a reply that carries them is still decoded (validated, not stored) */
+	CHECK(one_field(KID_F_DEADLINE, KID_T_U64, "\0\0\0\0\0\0\0\1", 8) == KID_OK);
+	CHECK(one_field(KID_F_DEADLINE, KID_T_U64, "\0\0\0\1", 4) == KID_E_FIXLEN);
+	CHECK(one_field(KID_F_DEADLINE, KID_T_U32, "\0\0\0\1", 4) == KID_E_TYPE);
+	/* admin-only tags are unknown to the module, so skipped */
+	CHECK(one_str(21, "{}") == KID_OK);
+	CHECK(!KID_HAS(&rep, 21));
+}
+
 static void test_build_close(void)
 {
 	struct kid_close_req req = { .session_id = "0123456789abcdef0123456789abcdef" };
@@ -524,6 +565,7 @@ int main(void)
 {
 	test_ping();
 	test_build_open();
+	test_build_open_caller_and_deadline();
 	test_build_close();
 	test_created_reply();
 	test_failed_reply();

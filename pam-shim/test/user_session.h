@@ -30,4 +30,31 @@ static inline int join_user_session(const char *prog)
 	return 0;
 }
 
+/*
+ * The same for another user's user-session keyring, from a root process: what a login
+ * program looks like after a previous login of that user in it, or once the kernel has
+ * installed the user's @us. The join runs with the real and effective ids switched to the
+ * user (a join by name needs the user's SEARCH right, and a root join would silently make a
+ * new keyring of that name); the ids go back afterwards.
+ */
+static inline int join_user_session_of(const char *prog, uid_t uid, gid_t gid)
+{
+	uid_t ruid = getuid(), euid = geteuid();
+	gid_t rgid = getgid(), egid = getegid();
+	int rc;
+
+	if (uid == euid)
+		return join_user_session(prog);
+	if (setresgid(gid, gid, (gid_t)-1) < 0 || setresuid(uid, uid, (uid_t)-1) < 0) {
+		fprintf(stderr, "%s: cannot switch to uid %u\n", prog, (unsigned)uid);
+		return -1;
+	}
+	rc = join_user_session(prog);
+	if (setresuid(ruid, euid, (uid_t)-1) < 0 || setresgid(rgid, egid, (gid_t)-1) < 0) {
+		fprintf(stderr, "%s: cannot switch back from uid %u\n", prog, (unsigned)uid);
+		return -1;
+	}
+	return rc;
+}
+
 #endif

@@ -45,7 +45,8 @@ final class BenchSupport {
     /** What pam_keyinitd.so sends for `force revoke` from a root login process. */
     static OpenRequest openRequest(String user, long uid, long gid) {
         return new OpenRequest(SERVICE, user, uid, gid, Optional.of("pts/3"), Optional.of("10.20.30.40"),
-                Optional.empty(), new ModuleFlags(true, true, false), false);
+                Optional.empty(), new ModuleFlags(true, true, false),
+                org.keyinitd.protocol.CallerKeyring.NONE, java.util.OptionalLong.empty());
     }
 
     static byte[] openFrame(OpenRequest req) {

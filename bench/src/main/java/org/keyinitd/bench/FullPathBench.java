@@ -86,11 +86,12 @@ public class FullPathBench {
                 "no user " + user + " (bench/run.sh creates kbench01; or pass -Dkbench.user=NAME)"));
         Files.createDirectories(config.stateDir());
         audit = AuditLog.open(config.audit());
-        keyrings = KeyringService.start(kernel, KeyringService.registryName(config.stateDir()), 2000);
+        keyrings = KeyringService.start(kernel, KeyringService.registryName(config.stateDir()),
+                KeyringService.anchorUid(kernel), 2000);
         store = new FileSessionStore(config.stateDir());
         SessionRegistry registry = new SessionRegistry(store);
         service = new SessionService("bench", users, keyrings, registry, audit, config.policy(), Liveness.NONE,
-                new OrphanHandler(keyrings, registry, audit));
+                new OrphanHandler(keyrings, registry, audit), System::nanoTime);
         bareWorker = new KeyringWorker(kernel, 1024);
         bareWorker.start(k -> null);
         peer = new PeerCredentials((int) ProcessHandle.current().pid(), 0, 0); // a root login process

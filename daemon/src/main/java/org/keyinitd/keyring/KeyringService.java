@@ -4,7 +4,9 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Optional;
 import org.keyinitd.linux.KernelException;
+import org.keyinitd.linux.Passwd;
 import org.keyinitd.linux.Kernel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,20 +22,29 @@ import org.slf4j.LoggerFactory;
 public final class KeyringService implements SessionKeyrings, AutoCloseable {
     public static final String NAME_PREFIX = "keyinitd.";
     static final String REGISTRY_NAME = "keyinitd.registry";
+    /**
+     * The system account whose user keyring anchors the registry. It must exist (the package
+     * creates it; a daemon without it refuses to start) so that its uid is never given to a
+     * real user, and it must never log in: a process with its uid as real uid holds every
+     * session keyring.
+     */
+    public static final String ANCHOR_USER = "keyinitd";
 
     /**
-     * Root-owned. The possessor (the worker thread) may do anything; other root processes may
-     * view, read and link it (a restarted daemon links it back into its thread); nobody else
-     * anything. No SEARCH for non-possessors: it can never be joined by name.
+     * Root-owned, and only the possessor (the worker thread, through its own session keyring and
+     * the anchor) may do anything with it: a root process that merely sees it can neither list,
+     * search nor link it, so holding root's keyrings gives no way in.
      */
-    static final int REGISTRY_PERM = Kernel.KEY_POS_ALL | Kernel.KEY_USR_VIEW | Kernel.KEY_USR_READ
-            | Kernel.KEY_USR_LINK;
+    static final int REGISTRY_PERM = Kernel.KEY_POS_ALL;
+    /** The worker thread's own session keyring: likewise for the possessor alone. */
+    static final int WORKER_SESSION_PERM = Kernel.KEY_POS_ALL;
 
     private static final Logger log = LoggerFactory.getLogger(KeyringService.class);
     private static final int NAME_RANDOM_BYTES = 16; // 128 bits: nobody can pre-create the name
 
     private final KeyringWorker worker;
     private final long timeoutMillis;
+    private long anchorUid;
     private final SecureRandom random = new SecureRandom();
     private int registry;
 
@@ -43,31 +54,101 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
     }
 
     /**
-     * Starts the worker thread and gives it possession of the registry. The registry is anchored
-     * in root's user keyring, which lives as long as the machine (its user namespace), so that a
-     * restarted daemon finds it, and the session keyrings in it, again. It is found by listing
-     * root's user keyring, never by a search by name, so no other user can plant a keyring of the
-     * same name for the daemon to adopt: only root can own a key with uid 0.
+     * Starts the worker thread and gives it possession of the registry.
+     *
+     * <p>The registry must outlive the daemon (a restarted daemon finds its session keyrings
+     * again), so something other than the daemon must hold it; and whatever holds it gives its
+     * holders every user's session keyring (possession is transitive, DESIGN.md). It is anchored
+     * in the user keyring {@code _uid.A} of the dedicated system account A ({@link #ANCHOR_USER}):
+     * the kernel keeps that keyring as long as the user namespace, whether or not A has a
+     * process, and only a process whose real uid is A possesses it. No login runs as A, and no
+     * keyring a login can hold links {@code _uid.A} (linking it needs A's rights). Root's user
+     * keyring {@code _uid.0}, where 0.1 kept the registry, is reachable from every root login's
+     * keyrings and from {@code _uid_ses.0}; a registry found there is moved out.
+     *
+     * <p>The worker reaches {@code _uid.A} by switching its real uid alone to A for the moment of
+     * the look-up (@u resolves through the real uid; the effective uid stays 0, so the registry
+     * it makes is owned by root, and charged to root's quota). The registry is found by listing
+     * {@code _uid.A}, never by a search by name; only the daemon can write into {@code _uid.A}.
+     * Afterwards the worker holds the registry through its own session keyring alone.
      */
-    public static KeyringService start(Kernel kernel, String registryName, long timeoutMillis) throws KeyringException {
+    public static KeyringService start(Kernel kernel, String registryName, long anchorUid, long timeoutMillis)
+            throws KeyringException {
+        if (anchorUid == 0) {
+            throw new KeyringException("the registry's anchor account must not be root: every root login"
+                    + " would then hold every user's session keyring", 0);
+        }
         KeyringService service = new KeyringService(new KeyringWorker(kernel, 1024), timeoutMillis);
-        boolean[] found = {false};
+        service.anchorUid = anchorUid;
+        String[] how = {"created"};
         service.registry = service.worker.start(k -> {
             k.joinSessionKeyring(null); // a private session keyring for this thread
-            int reg = findRegistry(k, registryName);
-            if (reg > 0) {
-                found[0] = true;
-                k.link(reg, Kernel.KEY_SPEC_SESSION_KEYRING);
-            } else {
-                reg = k.addKeyring(registryName, Kernel.KEY_SPEC_SESSION_KEYRING);
-                k.setPermissions(reg, REGISTRY_PERM);
-                k.link(reg, Kernel.KEY_SPEC_USER_KEYRING);
+            k.setPermissions(Kernel.KEY_SPEC_SESSION_KEYRING, WORKER_SESSION_PERM);
+            int legacy = findRegistry(k, Kernel.KEY_SPEC_USER_KEYRING, registryName); // _uid.0: 0.1's place
+            if (legacy > 0) {
+                k.link(legacy, Kernel.KEY_SPEC_SESSION_KEYRING); // keep hold of it while it moves
+            }
+            // @u resolves to _uid.A only while the real uid is A; linked into this thread's own
+            // session keyring, it (and what is in it) is possessed by serial too, for the moment
+            // of the start.
+            int anchor = withRealUid(k, anchorUid, kk -> {
+                kk.link(Kernel.KEY_SPEC_USER_KEYRING, Kernel.KEY_SPEC_SESSION_KEYRING);
+                return kk.keyringId(Kernel.KEY_SPEC_USER_KEYRING, false);
+            });
+            int reg;
+            try {
+                int found = findRegistry(k, anchor, registryName);
+                reg = found > 0 ? found : legacy > 0 ? legacy
+                        : k.addKeyring(registryName, Kernel.KEY_SPEC_SESSION_KEYRING);
+                how[0] = found > 0 ? "found" : legacy > 0 ? "moved out of root's user keyring" : "created";
+                k.link(reg, anchor);
+            } finally {
+                k.unlink(anchor, Kernel.KEY_SPEC_SESSION_KEYRING);
+            }
+            k.link(reg, Kernel.KEY_SPEC_SESSION_KEYRING);
+            k.setPermissions(reg, REGISTRY_PERM);
+            if (legacy > 0) {
+                k.unlink(legacy, Kernel.KEY_SPEC_USER_KEYRING);
+                if (legacy != reg) {
+                    log.warn("a registry keyring {} named {} was in root's user keyring besides {}: unlinked;"
+                            + " its sessions can no longer be revoked by the daemon", legacy, registryName, reg);
+                    k.unlink(legacy, Kernel.KEY_SPEC_SESSION_KEYRING);
+                }
             }
             return reg;
         });
-        log.info("keyring worker started, {} registry keyring {} ({})", found[0] ? "found" : "created",
-                service.registry, registryName);
+        log.info("keyring worker started, {} registry keyring {} ({}), anchored in the user keyring of uid {}",
+                how[0], service.registry, registryName, anchorUid);
         return service;
+    }
+
+    /** The uid of {@link #ANCHOR_USER}, or an error that says how to create the account. */
+    public static long anchorUid(Kernel kernel) throws KeyringException {
+        Optional<Passwd> pw;
+        try {
+            pw = kernel.passwdByName(ANCHOR_USER);
+        } catch (KernelException e) {
+            throw new KeyringException("cannot look up the system account " + ANCHOR_USER + ": " + e.getMessage(),
+                    e.errno());
+        }
+        if (pw.isEmpty()) {
+            throw new KeyringException("the system account '" + ANCHOR_USER + "' does not exist; it anchors the"
+                    + " registry of session keyrings (create it with: adduser --system --group --no-create-home"
+                    + " --home /nonexistent " + ANCHOR_USER + ")", 0);
+        }
+        return pw.get().uid();
+    }
+
+    /** Runs {@code body} with only the thread's real uid switched to {@code uid}; the effective ids stay. */
+    private static <T> T withRealUid(Kernel k, long uid, KeyringWorker.Task<T> body)
+            throws KernelException, KeyringException {
+        org.keyinitd.linux.Credentials before = k.threadCredentials();
+        k.setresuid(uid, before.euid(), before.suid());
+        try {
+            return body.run(k);
+        } finally {
+            k.setresuid(before.ruid(), before.euid(), before.suid());
+        }
     }
 
     /** The registry's name for a state directory, so two daemons with different state never share one. */
@@ -81,8 +162,9 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
         }
     }
 
-    private static int findRegistry(Kernel k, String name) throws KernelException {
-        for (int key : k.readKeyring(Kernel.KEY_SPEC_USER_KEYRING)) {
+    /** A root-owned keyring named {@code name} linked directly in {@code keyring}, or 0. */
+    private static int findRegistry(Kernel k, int keyring, String name) throws KernelException {
+        for (int key : k.readKeyring(keyring)) {
             String description;
             try {
                 description = k.describe(key);
@@ -108,6 +190,11 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
      */
     @Override
     public SessionKeyring create(long uid, long gid, KeyringSpec spec) throws KeyringException {
+        if (uid == anchorUid) {
+            // Its logins hold the registry through @u whatever their session keyring: none is made for it.
+            throw new KeyringException("uid " + uid + " is the system account " + ANCHOR_USER
+                    + ", which anchors every session keyring and must never log in", KernelException.EPERM);
+        }
         String name = NAME_PREFIX + HexFormat.of().formatHex(randomBytes());
         int serial = worker.call(k -> {
             int key = spec.rootOwned() ? k.addKeyring(name, registry)

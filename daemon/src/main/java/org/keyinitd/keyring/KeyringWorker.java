@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.keyinitd.linux.Credentials;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.linux.Kernel;
@@ -25,8 +26,28 @@ public final class KeyringWorker implements AutoCloseable {
         T run(Kernel kernel) throws KernelException, KeyringException;
     }
 
-    /** One queued task and the future its caller waits on. */
-    private record Job<T>(Task<T> task, CompletableFuture<T> result) {
+    /**
+     * One queued task and the future its caller waits on. {@code state} decides, once, whether the
+     * task runs: the worker claims it (QUEUED to RUNNING) or a caller that stopped waiting
+     * abandons it (QUEUED to ABANDONED), never both.
+     */
+    private record Job<T>(Task<T> task, CompletableFuture<T> result, AtomicInteger state) {
+        static final int QUEUED = 0;
+        static final int RUNNING = 1;
+        static final int ABANDONED = 2;
+
+        Job(Task<T> task, CompletableFuture<T> result) {
+            this(task, result, new AtomicInteger(QUEUED));
+        }
+
+        boolean claim() {
+            return state.compareAndSet(QUEUED, RUNNING);
+        }
+
+        boolean abandon() {
+            return state.compareAndSet(QUEUED, ABANDONED);
+        }
+
         /** Runs the task; the caller learns the outcome only from {@link #finish}. */
         Object execute(Kernel kernel) {
             try {
@@ -77,23 +98,35 @@ public final class KeyringWorker implements AutoCloseable {
         }, 10_000);
     }
 
-    /** Runs a task on the worker thread and waits for it, at most {@code timeoutMillis}. */
+    /**
+     * Runs a task on the worker thread and waits for it. A task still queued after
+     * {@code timeoutMillis} is abandoned and never runs; one that has started is waited for, since
+     * its effect (a keyring made) must reach the caller, who alone can undo it. Keyring tasks are
+     * a few syscalls, so that wait is short.
+     */
     public <T> T call(Task<T> task, long timeoutMillis) throws KeyringException {
         String unsafe = unsafeReason;
         if (unsafe != null) {
             throw new KeyringException("keyring worker stopped: " + unsafe, 0);
         }
-        CompletableFuture<T> result = new CompletableFuture<>();
-        if (!queue.offer(new Job<>(task, result))) {
+        Job<T> job = new Job<>(task, new CompletableFuture<>());
+        if (!queue.offer(job)) {
             throw new KeyringException("keyring work queue is full", 0);
         }
         try {
-            return result.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            try {
+                return job.result().get(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (job.abandon()) {
+                    throw new KeyringException("keyring work waited longer than " + timeoutMillis
+                            + " ms to start; abandoned", 0);
+                }
+                return job.result().get();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            job.abandon();
             throw new KeyringException("interrupted while waiting for keyring work", 0);
-        } catch (TimeoutException e) {
-            throw new KeyringException("keyring work took longer than " + timeoutMillis + " ms", 0);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof KeyringException ke) {
                 throw ke;
@@ -137,6 +170,9 @@ public final class KeyringWorker implements AutoCloseable {
             }
             if (job == STOP) {
                 return;
+            }
+            if (!job.claim()) {
+                continue; // its caller gave up waiting: it must not happen later
             }
             Object outcome = job.execute(kernel);
             // Checked before anyone hears of the outcome: a task that broke the thread fails too.

@@ -16,6 +16,7 @@ import org.keyinitd.config.ConfigLoader;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.KeyringService;
 import org.keyinitd.linux.Kernel;
+import org.keyinitd.linux.MonotonicClock;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.liveness.ProcessWatcher;
 import org.keyinitd.metrics.Metrics;
@@ -71,6 +72,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             audit = AuditLog.open(config.audit());
             audit.addListener(metrics::onAudit);
             keyrings = KeyringService.start(kernel, KeyringService.registryName(config.stateDir()),
+                    KeyringService.anchorUid(kernel),
                     config.limits().requestTimeoutMillis());
             SessionStore store = new FileSessionStore(config.stateDir());
             registry = new SessionRegistry(store);
@@ -79,8 +81,9 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             Liveness liveness = new WatcherLiveness(watcher);
             recovered = new Recovery(store, registry, keyrings, liveness, orphans, audit).run();
             watcher.start();
+            MonotonicClock clock = MonotonicClock.calibrate(kernel);
             service = new SessionService(version, new NssUsers(kernel), keyrings, registry, audit, config.policy(),
-                    liveness, orphans);
+                    liveness, orphans, clock::nanos);
             deferred = new DeferredRevoker(keyrings, registry, audit);
             deferred.start();
             AdminHandler admin = new AdminHandler(this, registry, keyrings, audit, metrics, this::reload);

@@ -118,6 +118,21 @@ public final class Kernel {
         return buf.getString(0, "UTF-8").substring(0, (int) Math.min(n, 512) - 1);
     }
 
+    // ---- clocks -------------------------------------------------------------------------------
+
+    private static final int CLOCK_MONOTONIC = 1;
+
+    /** clock_gettime(CLOCK_MONOTONIC) in nanoseconds: the clock the PAM module's deadlines use. */
+    public long monotonicNanos() throws KernelException {
+        Memory ts = new Memory(16); // struct timespec on LP64
+        try {
+            libc.clock_gettime(CLOCK_MONOTONIC, ts);
+        } catch (LastErrorException e) {
+            throw new KernelException("clock_gettime", e.getErrorCode(), libc.strerror(e.getErrorCode()));
+        }
+        return ts.getLong(0) * 1_000_000_000L + ts.getLong(8);
+    }
+
     // ---- per-thread credentials --------------------------------------------------------------
 
     public void setresuid(long ruid, long euid, long suid) throws KernelException {

@@ -24,6 +24,8 @@ interface Libc extends Library {
 
     String strerror(int errnum);
 
+    int clock_gettime(int clock, Pointer timespec) throws LastErrorException;
+
     int close(int fd) throws LastErrorException;
 
     int epoll_create1(int flags) throws LastErrorException;

@@ -27,7 +27,9 @@ public enum Field {
     JOIN_AS_CALLER(20, FieldType.BOOL, 1),
     DATA(21, FieldType.STR, 65535),
     REASON(22, FieldType.STR, 1024),
-    ALL(23, FieldType.BOOL, 1);
+    ALL(23, FieldType.BOOL, 1),
+    CALLER_KEYRING(24, FieldType.U32, 4),
+    DEADLINE(25, FieldType.U64, 8);
 
     private static final Map<Integer, Field> BY_TAG = new HashMap<>();
 

@@ -5,7 +5,8 @@ public enum FieldType {
     STR(1, -1),
     U32(2, 4),
     I32(3, 4),
-    BOOL(4, 1);
+    BOOL(4, 1),
+    U64(5, 8);
 
     private final int code;
     private final int fixedLength;

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * The typed fields of one frame, immutable. Values are {@code String} (STR), {@code Long} (U32,
- * kept unsigned), {@code Integer} (I32) and {@code Boolean} (BOOL).
+ * kept unsigned), {@code Integer} (I32), {@code Boolean} (BOOL) and {@code Long} (U64, read as unsigned).
  */
 public final class Fields {
     private static final Fields EMPTY = new Fields(new EnumMap<>(Field.class));
@@ -39,6 +39,10 @@ public final class Fields {
     }
 
     public Optional<Long> u32(Field field) {
+        return Optional.ofNullable((Long) values.get(field));
+    }
+
+    public Optional<Long> u64(Field field) {
         return Optional.ofNullable((Long) values.get(field));
     }
 
@@ -89,6 +93,12 @@ public final class Fields {
             if (value < 0 || value > 0xFFFF_FFFFL) {
                 throw new IllegalArgumentException(field + " out of u32 range: " + value);
             }
+            values.put(field, value);
+            return this;
+        }
+
+        public Builder putU64(Field field, long value) {
+            check(field, FieldType.U64);
             values.put(field, value);
             return this;
         }

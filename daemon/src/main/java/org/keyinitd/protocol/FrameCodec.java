@@ -103,6 +103,7 @@ public final class FrameCodec {
             case STR -> out.put(field, decodeString(field, length, buf));
             case U32 -> out.putU32(field, buf.getInt() & 0xFFFF_FFFFL);
             case I32 -> out.putI32(field, buf.getInt());
+            case U64 -> out.putU64(field, buf.getLong());
             case BOOL -> {
                 int b = buf.get() & 0xFF;
                 if (b > 1) {
@@ -174,6 +175,7 @@ public final class FrameCodec {
             case STR -> ((String) value).getBytes(StandardCharsets.UTF_8);
             case U32 -> ByteBuffer.allocate(4).putInt((int) (long) (Long) value).array();
             case I32 -> ByteBuffer.allocate(4).putInt((Integer) value).array();
+            case U64 -> ByteBuffer.allocate(8).putLong((Long) value).array();
             case BOOL -> new byte[] {(byte) (((Boolean) value) ? 1 : 0)};
         };
         writeRaw(out, field, bytes);

@@ -75,16 +75,21 @@ final class Connection implements Runnable {
             if (!readFully(body, frameDeadline, "body")) {
                 return;
             }
-            send(handle(header, body.array()));
-        }
-    }
-
-    private Reply handle(Header header, byte[] body) {
-        try {
-            return handler.handle(peer, new Request(header.op(), FrameCodec.decodeFields(body)));
-        } catch (ProtocolException e) {
-            log.warn("{}: bad request: {}", peer, e.getMessage());
-            return Reply.error(header.op(), e.status(), e.getMessage());
+            Request request;
+            try {
+                request = new Request(header.op(), FrameCodec.decodeFields(body.array()));
+            } catch (ProtocolException e) {
+                log.warn("{}: bad request: {}", peer, e.getMessage());
+                send(Reply.error(header.op(), e.status(), e.getMessage()));
+                continue;
+            }
+            Reply reply = handler.handle(peer, request);
+            try {
+                send(reply);
+            } catch (IOException e) {
+                handler.undelivered(peer, request, reply, e.getMessage());
+                throw e;
+            }
         }
     }
 

@@ -7,4 +7,11 @@ import org.keyinitd.protocol.Request;
 @FunctionalInterface
 public interface RequestHandler {
     Reply handle(PeerCredentials peer, Request request);
+
+    /**
+     * The reply could not be sent (the peer hung up, or stopped reading): whatever the request
+     * made, nobody will use, so undo it. Must not throw.
+     */
+    default void undelivered(PeerCredentials peer, Request request, Reply reply, String why) {
+    }
 }

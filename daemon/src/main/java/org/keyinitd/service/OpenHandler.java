@@ -3,6 +3,7 @@ package org.keyinitd.service;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.keyring.KeyringException;
@@ -17,6 +18,7 @@ import org.keyinitd.policy.Owner;
 import org.keyinitd.policy.Policy;
 import org.keyinitd.policy.PolicyDecision;
 import org.keyinitd.policy.RevokeMode;
+import org.keyinitd.protocol.CallerKeyring;
 import org.keyinitd.protocol.Decision;
 import org.keyinitd.protocol.Field;
 import org.keyinitd.protocol.Fields;
@@ -31,9 +33,17 @@ import org.keyinitd.session.SessionRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** OPEN: authorize, resolve the user, ask policy, make the keyring, register, record. */
+/**
+ * OPEN: authorize, resolve the user, ask policy, make the keyring, register, record.
+ *
+ * <p>Nothing is made for a module that has stopped waiting: the request carries the module's
+ * deadline, checked before the work and again before the reply (a keyring made too late is
+ * revoked at once), and a reply that cannot be delivered undoes its session.
+ */
 final class OpenHandler {
     private static final Logger log = LoggerFactory.getLogger(OpenHandler.class);
+    /** The reply must be on its way this long before the module's deadline, or the module may miss it. */
+    static final long DEADLINE_MARGIN_NANOS = 10_000_000L;
 
     private final UserDirectory users;
     private final SessionKeyrings keyrings;
@@ -41,9 +51,11 @@ final class OpenHandler {
     private final AuditLog audit;
     private final Liveness liveness;
     private final OrphanHandler orphans;
+    private final LongSupplier monotonicNanos;
 
     OpenHandler(UserDirectory users, SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit,
-                Liveness liveness, OrphanHandler orphans) {
+                Liveness liveness, OrphanHandler orphans, LongSupplier monotonicNanos) {
+        this.monotonicNanos = monotonicNanos;
         this.users = users;
         this.keyrings = keyrings;
         this.registry = registry;
@@ -57,7 +69,13 @@ final class OpenHandler {
         if (refusal.isPresent()) {
             return deny(peer, req, refusal.get(), null);
         }
+        if (tooLate(req)) {
+            return expired(peer, req);
+        }
         Passwd pw = resolve(peer, req);
+        // Only a keyring of the user's own can be kept: another uid's, or a dead one, counts as
+        // none, so if-missing (and always) create and never skips (the module then puts the
+        // process on the user's own user-session keyring).
         PolicyDecision decision = policy.decide(new LoginContext(req.service(), req.user(), req.uid(), req.tty(),
                 req.rhost(), req.hasSessionKeyring(), req.moduleFlags(), groups(pw)));
         return switch (decision.action()) {
@@ -77,6 +95,40 @@ final class OpenHandler {
                 return Set.of();
             }
         };
+    }
+
+    /** The module gives up at its deadline; past it (less the margin), nobody waits for this answer. */
+    private boolean tooLate(OpenRequest req) {
+        return req.deadlineNanos().isPresent()
+                && monotonicNanos.getAsLong() > req.deadlineNanos().getAsLong() - DEADLINE_MARGIN_NANOS;
+    }
+
+    private Reply expired(PeerCredentials peer, OpenRequest req) {
+        String why = "the module's deadline had passed before the daemon could act";
+        audit.record(SessionAudit.open("expired", peer, req).with("reason", why).build());
+        log.warn("{}: OPEN for {} not acted on: {}", peer, req.user(), why);
+        return Reply.error(Op.OPEN.code(), Status.FAILED, why);
+    }
+
+    /** A reply the module never read: the session it announced is undone. */
+    void undelivered(PeerCredentials peer, Reply reply, String why) {
+        if (reply.status() != Status.OK
+                || reply.fields().u32(Field.DECISION).filter(d -> d == Decision.CREATED.code()).isEmpty()) {
+            return;
+        }
+        reply.fields().string(Field.SESSION_ID).flatMap(registry::remove).ifPresent(s -> {
+            liveness.unwatch(s.id());
+            String reason = "the OPEN reply could not be delivered: " + why;
+            try {
+                keyrings.kill(s.keyringSerial(), false);
+            } catch (KeyringException e) {
+                log.error("cannot revoke keyring {} of undelivered session {}: {}", s.keyringSerial(), s.id(),
+                        e.getMessage());
+                reason += "; revoking it failed: " + e.getMessage();
+            }
+            audit.record(SessionAudit.close("abandoned", peer, s).with("reason", reason).build());
+            log.warn("{}: session {} for {} abandoned: {}", peer, s.id(), s.user(), reason);
+        });
     }
 
     private Reply deny(PeerCredentials peer, OpenRequest req, String why, String rule) {
@@ -130,13 +182,18 @@ final class OpenHandler {
         } catch (KeyringException e) {
             return createFailed(peer, req, decision, e);
         }
+        if (tooLate(req)) {
+            return abandon(peer, req, decision, keyring);
+        }
         // The peer is waiting for this reply, so it is alive: its start time pins its identity.
         long startTime = ProcStat.startTime(peer.pid()).orElse(-1);
         Session session = new Session(registry.newId(), req.user(), req.uid(), req.service(), req.tty(), req.rhost(),
                 req.ruser(), peer.pid(), startTime, keyring.name(), keyring.serial(), decision.revoke(),
                 decision.closeAction(), decision.revokeOnExit(), decision.rule(), Instant.now(), Session.State.OPEN);
         registry.add(session);
-        audit.record(SessionAudit.open("created", peer, req).with("session", session.id())
+        // A login that arrived on another uid's keyring gets a fresh one whatever policy says: that is its own outcome.
+        String outcome = req.callerKeyring() == CallerKeyring.FOREIGN ? "replaced-foreign" : "created";
+        audit.record(SessionAudit.open(outcome, peer, req).with("session", session.id())
                 .with("keyring", keyring.serial()).with("rule", decision.rule())
                 .with("revoke", decision.revoke().configName())
                 .with("owner", rootOwned ? "root" : "user")
@@ -158,6 +215,21 @@ final class OpenHandler {
             orphans.processGone(session.id(), OrphanHandler.EXITED); // died before we could watch it
         }
         return Reply.ok(Op.OPEN, reply.build());
+    }
+
+    /** Made, but too late for the module to join: revoked at once, never registered. */
+    private Reply abandon(PeerCredentials peer, OpenRequest req, PolicyDecision decision, SessionKeyring keyring) {
+        String why = "the module's deadline passed while the keyring was made; revoked it";
+        try {
+            keyrings.kill(keyring.serial(), false);
+        } catch (KeyringException e) {
+            log.error("cannot revoke keyring {} made too late for {}: {}", keyring.serial(), req.user(), e.getMessage());
+            why += " (failed: " + e.getMessage() + ")";
+        }
+        audit.record(SessionAudit.open("abandoned", peer, req).with("keyring", keyring.serial())
+                .with("rule", decision.rule()).with("reason", why).build());
+        log.warn("{}: OPEN for {}: {}", peer, req.user(), why);
+        return Reply.error(Op.OPEN.code(), Status.FAILED, why);
     }
 
     private Reply createFailed(PeerCredentials peer, OpenRequest req, PolicyDecision decision, KeyringException e) {

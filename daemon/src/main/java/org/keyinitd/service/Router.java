@@ -39,4 +39,11 @@ public final class Router implements RequestHandler {
             metrics.observe(op, System.nanoTime() - t0);
         }
     }
+
+    @Override
+    public void undelivered(PeerCredentials peer, Request request, Reply reply, String why) {
+        if (request.op() != null && !request.op().isAdmin()) {
+            sessions.undelivered(peer, request, reply, why);
+        }
+    }
 }

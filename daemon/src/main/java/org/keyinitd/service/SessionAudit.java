@@ -18,6 +18,7 @@ final class SessionAudit {
         return AuditEvent.of(OPEN, outcome)
                 .with("user", req.user()).with("uid", req.uid()).with("service", req.service())
                 .with("tty", req.tty()).with("rhost", req.rhost()).with("ruser", req.ruser())
+                .with("caller_keyring", req.callerKeyring().auditName())
                 .with("pid", peer.pid()).with("peer_uid", peer.uid());
     }
 

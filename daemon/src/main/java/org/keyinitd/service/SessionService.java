@@ -1,5 +1,6 @@
 package org.keyinitd.service;
 
+import java.util.function.LongSupplier;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.policy.Policy;
@@ -32,15 +33,27 @@ public final class SessionService implements RequestHandler {
     private volatile Policy policy;
 
     public SessionService(String version, UserDirectory users, SessionKeyrings keyrings, SessionRegistry registry,
-                          AuditLog audit, Policy policy, Liveness liveness, OrphanHandler orphans) {
+                          AuditLog audit, Policy policy, Liveness liveness, OrphanHandler orphans,
+                          LongSupplier monotonicNanos) {
         this.version = version;
-        this.opens = new OpenHandler(users, keyrings, registry, audit, liveness, orphans);
+        this.opens = new OpenHandler(users, keyrings, registry, audit, liveness, orphans, monotonicNanos);
         this.closes = new CloseHandler(keyrings, registry, audit, liveness);
         this.policy = policy;
     }
 
     public void setPolicy(Policy policy) {
         this.policy = policy;
+    }
+
+    @Override
+    public void undelivered(PeerCredentials peer, Request request, Reply reply, String why) {
+        if (request.op() == Op.OPEN) {
+            try {
+                opens.undelivered(peer, reply, why);
+            } catch (RuntimeException e) {
+                log.error("{}: internal error undoing an undelivered OPEN", peer, e);
+            }
+        }
     }
 
     @Override

@@ -29,11 +29,21 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Starts the daemon with the given extra TOML appended to the paths, and waits for "ready". */
     static DaemonProcess start(Path dir, String extraToml) throws IOException, InterruptedException {
+        ensureAnchorAccount();
         Files.createDirectories(dir);
         TestDirs.openToAll(dir);
         DaemonProcess d = new DaemonProcess(dir);
         d.launch(extraToml);
         return d;
+    }
+
+    /** The system account whose user keyring anchors the registry (the package makes it on a real host). */
+    static synchronized void ensureAnchorAccount() throws IOException, InterruptedException {
+        if (Commands.run(List.of("getent", "passwd", "keyinitd")).exit() != 0) {
+            Commands.check(List.of("useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+                    "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment", "keyinitd keyring anchor",
+                    "keyinitd"));
+        }
     }
 
     /** Rewrites the config file: the test's paths plus {@code extraToml}. */

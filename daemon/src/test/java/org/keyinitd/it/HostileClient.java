@@ -179,7 +179,8 @@ public final class HostileClient {
 
     private static Fields openFor(String user, long uid) {
         return new OpenRequest("hostile", user, uid, uid, java.util.Optional.empty(), java.util.Optional.empty(),
-                java.util.Optional.empty(), new ModuleFlags(false, false, false), false).toFields();
+                java.util.Optional.empty(), new ModuleFlags(false, false, false),
+                org.keyinitd.protocol.CallerKeyring.NONE, java.util.OptionalLong.empty()).toFields();
     }
 
     private static byte[] request(Op op, Fields fields) {

@@ -44,6 +44,7 @@ class FrameCodecPropertiesTest {
         return Combinators.combine(names, names, ids, ids, text.optional(), text.optional(),
                 Arbitraries.integers().between(0, 7), Arbitraries.of(true, false))
                 .as((svc, user, uid, gid, tty, rhost, flags, has) -> new OpenRequest(svc, user, uid, gid,
-                        tty, rhost, Optional.empty(), ModuleFlags.fromBits(flags), has));
+                        tty, rhost, Optional.empty(), ModuleFlags.fromBits(flags),
+                        has ? CallerKeyring.OWN : CallerKeyring.FOREIGN, java.util.OptionalLong.of(uid * 1000L)));
     }
 }

@@ -13,7 +13,8 @@ class FrameCodecTest {
 
     private static final OpenRequest OPEN = new OpenRequest("sshd", "alice", 1001, 1001,
             Optional.of("pts/1"), Optional.of("10.0.0.5"), Optional.empty(),
-            new ModuleFlags(true, true, false), false);
+            new ModuleFlags(true, true, false), CallerKeyring.NONE,
+            java.util.OptionalLong.of(123_456_789_000L));
 
     @Test
     void openRequestSurvivesEncodeAndDecode() throws Exception {

@@ -74,7 +74,7 @@ class SessionServiceTest {
         };
         SessionRegistry registry = new SessionRegistry(SessionStore.NONE);
         service = new SessionService("test", users, keyrings, registry, audit, Policy.followModule(), Liveness.NONE,
-                new OrphanHandler(keyrings, registry, audit));
+                new OrphanHandler(keyrings, registry, audit), System::nanoTime);
     }
 
     @AfterEach
@@ -167,7 +167,8 @@ class SessionServiceTest {
 
     private Reply open(PeerCredentials peer, String user, long uid, boolean revoke) {
         OpenRequest req = new OpenRequest("login", user, uid, uid, Optional.of("tty1"), Optional.empty(),
-                Optional.empty(), new ModuleFlags(false, revoke, false), false);
+                Optional.empty(), new ModuleFlags(false, revoke, false),
+                org.keyinitd.protocol.CallerKeyring.NONE, java.util.OptionalLong.empty());
         return service.handle(peer, new Request(Op.OPEN.code(), req.toFields()));
     }
 
