@@ -609,19 +609,21 @@ static int probe_caller(struct call *c, const struct passwd *pw, key_serial_t *s
 	r = become_user(c, pw, &saved);
 	if (r == -2)
 		return c->err_code;
-	if (r < 0) {
+	if (r < 0 && geteuid() == 0) {
 		pam_syslog(c->pamh, LOG_ERR,
 			   "cannot switch to uid %u gid %u to look up the session keyring: %m",
 			   (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
 		return c->err_code;
 	}
+	/* An unprivileged caller for another user cannot switch: it looks with
+	 * its own ids (it only has its own keyrings), and the daemon refuses it. */
 	*ses = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
 	if (*ses < 0)
 		err = errno;
 	useses = keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1);
 	if (useses < 0 && !err)
 		err = errno;
-	if (restore_ids(c, &saved) < 0)
+	if (r == 0 && restore_ids(c, &saved) < 0)
 		return c->err_code;
 
 	if (err == ENOSYS) {

@@ -146,6 +146,18 @@ static int start_pam(const struct target *t, const struct pam_conv *conv,
 
 static int set_session_state(const char *state, const char *user);
 
+/* KEY=type;uid;gid;perm;description of a key this process possesses, or KEY=error:ERRNO */
+static void out_description(const char *key, key_serial_t id)
+{
+	char *desc = NULL;
+
+	if (keyctl_describe_alloc(id, &desc) >= 0)
+		out("%s=%s", key, desc);
+	else
+		out("%s=error:%d", key, errno);
+	free(desc);
+}
+
 /*
  * --repeat: n whole login cycles in this process, pam_start to pam_end, and
  * one summary at the end instead of the per-cycle lines. With fresh_session
@@ -274,12 +286,11 @@ static int set_session_state(const char *state, const char *user)
 
 	if (!strcmp(state, "inherit"))
 		return 0;
-	if (!pw) {
-		fprintf(stderr, "pam_harness: %s: no such user\n", user);
-		return -1;
-	}
-	if (!strcmp(state, "none"))
-		return join_user_session_of("pam_harness", pw->pw_uid, pw->pw_gid);
+	if (!pw)	/* a login for a user NSS does not know: the harness's own @us */
+		return !strcmp(state, "none") ? join_user_session("pam_harness") : -1;
+	if (!strcmp(state, "none"))	/* a non-root harness can only be on its own */
+		return root ? join_user_session_of("pam_harness", pw->pw_uid, pw->pw_gid)
+			    : join_user_session("pam_harness");
 	if (!strcmp(state, "root") || !strcmp(state, "root-useses")) {
 		if (!root) {
 			fprintf(stderr, "pam_harness: --session-state %s needs root\n", state);
@@ -294,7 +305,8 @@ static int set_session_state(const char *state, const char *user)
 		}
 		return 0;
 	}
-	/* own, revoked: a keyring owned by the user (made with the user's real uid) */
+	/* own, revoked: a keyring owned by the user (made with the user's real uid);
+	 * a non-root harness makes one of its own */
 	if (root && (setresgid(pw->pw_gid, pw->pw_gid, (gid_t)-1) < 0 ||
 		     setresuid(pw->pw_uid, pw->pw_uid, (uid_t)-1) < 0)) {
 		perror("pam_harness: switch to the user");
@@ -450,6 +462,7 @@ int main(int argc, char **argv)
 		out("open_ms=%.3f", now_ms() - t0);
 		ses = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
 		out("ses=%d", ses);
+		out_description("ses_desc", ses);
 		if (rc != PAM_SUCCESS)
 			all_ok = 0;
 		for (j = 0; j < nseen && seen[j] != ses; j++)

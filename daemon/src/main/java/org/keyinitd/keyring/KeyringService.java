@@ -102,10 +102,10 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
                         : k.addKeyring(registryName, Kernel.KEY_SPEC_SESSION_KEYRING);
                 how[0] = found > 0 ? "found" : legacy > 0 ? "moved out of root's user keyring" : "created";
                 k.link(reg, anchor);
+                k.link(reg, Kernel.KEY_SPEC_SESSION_KEYRING); // while it is still possessed through the anchor
             } finally {
                 k.unlink(anchor, Kernel.KEY_SPEC_SESSION_KEYRING);
             }
-            k.link(reg, Kernel.KEY_SPEC_SESSION_KEYRING);
             k.setPermissions(reg, REGISTRY_PERM);
             if (legacy > 0) {
                 k.unlink(legacy, Kernel.KEY_SPEC_USER_KEYRING);

@@ -77,11 +77,11 @@ public final class Kernel {
     }
 
     public void link(int key, int keyring) throws KernelException {
-        call("keyctl_link", nr.keyctl(), (long) KEYCTL_LINK, (long) key, (long) keyring);
+        call("keyctl_link(" + key + ", " + keyring + ")", nr.keyctl(), (long) KEYCTL_LINK, (long) key, (long) keyring);
     }
 
     public void unlink(int key, int keyring) throws KernelException {
-        call("keyctl_unlink", nr.keyctl(), (long) KEYCTL_UNLINK, (long) key, (long) keyring);
+        call("keyctl_unlink(" + key + ", " + keyring + ")", nr.keyctl(), (long) KEYCTL_UNLINK, (long) key, (long) keyring);
     }
 
     public void revoke(int key) throws KernelException {

@@ -211,8 +211,9 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /**
-     * Stops the daemon and removes its registry keyring from root's user keyring, where it would
-     * otherwise stay (by design: to outlive restarts) until reboot.
+     * Stops the daemon and removes its registry keyring from the anchor (the keyinitd account's
+     * user keyring), where it would otherwise stay (by design: to outlive restarts) until reboot.
+     * Only a process whose real uid is the anchor's can reach it: the clean-up runs as that uid.
      */
     @Override
     public void close() throws Exception {
@@ -220,12 +221,8 @@ final class DaemonProcess implements AutoCloseable {
             stop();
         }
         String name = org.keyinitd.keyring.KeyringService.registryName(stateDir());
-        String list = Commands.run(List.of("keyctl", "rlist", "@u")).output().trim();
-        for (String id : list.isEmpty() ? new String[0] : list.split("\\s+")) {
-            Commands.Result d = Commands.run(List.of("keyctl", "rdescribe", id));
-            if (d.exit() == 0 && d.output().trim().endsWith(";" + name)) {
-                Commands.run(List.of("keyctl", "unlink", id, "@u"));
-            }
-        }
+        Commands.run(List.of("setpriv", "--reuid=keyinitd", "--regid=keyinitd", "--clear-groups", "sh", "-c",
+                "for id in $(keyctl rlist @u); do keyctl rdescribe \"$id\" | grep -q \";$1\\$\" && "
+                        + "keyctl unlink \"$id\" @u; done", "sh", name));
     }
 }

@@ -176,8 +176,12 @@ class ModuleFaultsIT {
         t.start();
 
         PamHarness.Result r = failsJoiningNothingOrRevoked("liar", sock, "but the daemon made 12345");
-        // The join made the process a fresh keyring; the module revoked it (so @s reads as -1).
-        assertThat(r.getInt("ses")).as("the joined keyring is revoked").isEqualTo(-1);
+        // The join made the process a fresh keyring; the module revoked it, and did not leave the
+        // login on a dead keyring: it is on the user's own user-session keyring.
+        assertThat(r.get("ses_desc")).as(r.output()).startsWith("keyring;" + user.uid() + ";")
+                .endsWith(";_uid_ses." + user.uid());
+        assertThat(syslog.all()).as("the fake keyring was revoked without complaint")
+                .noneMatch(l -> l.contains("cannot revoke"));
         assertThat(closes).singleElement().satisfies(f -> {
             assertThat(f.string(org.keyinitd.protocol.Field.SESSION_ID)).contains("0".repeat(32));
             assertThat(f.bool(org.keyinitd.protocol.Field.ABORT)).contains(true);

@@ -62,7 +62,8 @@ class QuotaIT {
         PamHarness.Result userOwned = pam.run("user-owned", owned.name(), "--nested", Integer.toString(MANY));
         long okUser = userOwned.all("open_rc").stream().filter("0"::equals).count();
         System.out.printf("quota: %d concurrent sessions, owner=user: %d opened%n", MANY, okUser);
-        assertThat(okUser).as("the user's 200-key quota runs out").isLessThan(MANY).isGreaterThan(150);
+        // 200 keys less the user's own keyrings (@u, @us) and whatever the kernel has not yet collected
+        assertThat(okUser).as("the user's 200-key quota runs out").isLessThan(MANY).isGreaterThan(100);
         assertThat(userOwned.all("open_rc")).contains(Integer.toString(PamHarness.PAM_SESSION_ERR));
         assertThat(daemon.audit("session.open", "error")).anySatisfy(n -> {
             assertThat(n.get("user").asText()).isEqualTo(owned.name());
