@@ -42,7 +42,8 @@ static void usage(const char *msg)
 		"usage: pam_harness --confdir DIR --service NAME --user USER\n"
 		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
 		"         [--session-state STATE] [--setcred | --setcred-and-open]\n"
-		"         [--exec CMD] [--detach CMD] [--nested N] [--no-close]\n"
+		"         [--exec CMD] [--exec-root CMD] [--then CMD] [--detach CMD]\n"
+		"         [--nested N] [--no-close]\n"
 		"         [--hold-seconds S] [--wait-stdin]\n"
 		"       pam_harness --confdir DIR --service NAME --user USER --repeat N\n"
 		"         [--tty TTY] [--rhost HOST] [--ruser RUSER] [--as-user NAME]\n"
@@ -55,6 +56,9 @@ static void usage(const char *msg)
 		"  root-useses  root's user-session keyring _uid_ses.0\n"
 		"  revoked      a keyring of the user's that has been revoked\n"
 		"  inherit      whatever the harness inherited\n"
+		"--exec runs CMD as the user in the session after the opens; --exec-root runs it\n"
+		"as the harness's own user (a nested login program); --then runs CMD as the user\n"
+		"after --wait-stdin's line or --hold-seconds, before the closes.\n"
 		"--nested N opens N sessions, each through its own PAM handle (N logins in\n"
 		"one process), and closes them in reverse order.\n");
 	exit(2);
@@ -215,6 +219,9 @@ static int run_repeat(const struct target *t, const struct pam_conv *conv, long 
 	return 0;
 }
 
+/* Runs cmd with /bin/sh in a child, as pw (NULL: as the harness itself); the "KEY_status=" line. */
+static void run_and_report(const char *key, const struct passwd *pw, const char *cmd);
+
 static void run_child(const struct passwd *pw, const char *cmd, int detach)
 {
 	if (detach) {
@@ -230,13 +237,28 @@ static void run_child(const struct passwd *pw, const char *cmd, int detach)
 				close(fd);
 		}
 	}
-	if (drop_to(pw) < 0) {
+	if (pw && drop_to(pw) < 0) {
 		perror("pam_harness: cannot become the PAM user");
 		_exit(126);
 	}
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	perror("pam_harness: exec /bin/sh");
 	_exit(127);
+}
+
+static void run_and_report(const char *key, const struct passwd *pw, const char *cmd)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		run_child(pw, cmd, 0);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		out("%s_status=error:%d", key, errno);
+	else if (WIFEXITED(status))
+		out("%s_status=%d", key, WEXITSTATUS(status));
+	else
+		out("%s_status=%d", key, 128 + WTERMSIG(status));
 }
 
 static int describe(key_serial_t id)
@@ -340,6 +362,8 @@ int main(int argc, char **argv)
 		{ "setcred", no_argument, NULL, 'C' },
 		{ "setcred-and-open", no_argument, NULL, 'B' },
 		{ "exec", required_argument, NULL, 'e' },
+		{ "exec-root", required_argument, NULL, 'X' },
+		{ "then", required_argument, NULL, 'T' },
 		{ "detach", required_argument, NULL, 'd' },
 		{ "nested", required_argument, NULL, 'n' },
 		{ "no-close", no_argument, NULL, 'N' },
@@ -350,13 +374,14 @@ int main(int argc, char **argv)
 	};
 	const char *confdir = NULL, *service = NULL, *user = NULL, *tty = NULL;
 	const char *rhost = NULL, *ruser = NULL, *as_user = NULL, *state = "none";
-	const char *exec_cmd = NULL, *detach_cmd = NULL;
+	const char *exec_cmd = NULL, *detach_cmd = NULL, *root_cmd = NULL, *then_cmd = NULL;
 	int setcred = 0, both = 0, nested = 1, nested_given = 0, no_close = 0, all_ok = 1;
 	int wait_stdin = 0;
 	long repeat = 0;
 	double hold = 0;
 	struct pam_conv conv = { null_conv, NULL };
 	pam_handle_t *pamh = NULL, *handles[MAX_NESTED];
+	struct passwd *pw_user = NULL;
 	struct target target;
 	struct creds before, after;
 	key_serial_t seen[MAX_NESTED];
@@ -376,6 +401,8 @@ int main(int argc, char **argv)
 		case 'C': setcred = 1; break;
 		case 'B': both = 1; break;
 		case 'e': exec_cmd = optarg; break;
+		case 'X': root_cmd = optarg; break;
+		case 'T': then_cmd = optarg; break;
 		case 'd': detach_cmd = optarg; break;
 		case 'N': no_close = 1; break;
 		case 'W': wait_stdin = 1; break;
@@ -408,7 +435,7 @@ int main(int argc, char **argv)
 		usage("--session-state must be none, own, root, root-useses, revoked or inherit");
 	if (setcred && both)
 		usage("--setcred and --setcred-and-open exclude each other");
-	if (repeat && (exec_cmd || detach_cmd || nested_given || setcred || both || no_close || hold > 0 ||
+	if (repeat && (exec_cmd || root_cmd || then_cmd || detach_cmd || nested_given || setcred || both || no_close || hold > 0 ||
 		       wait_stdin))
 		usage("--repeat cannot be combined with --exec, --detach, --nested, --setcred,"
 		      " --setcred-and-open, --no-close, --hold-seconds or --wait-stdin");
@@ -471,37 +498,29 @@ int main(int argc, char **argv)
 			seen[nseen++] = ses;
 	}
 
-	if (exec_cmd || detach_cmd) {
-		struct passwd *pw = getpwnam(user);
-
-		if (!pw) {
+	if (exec_cmd || detach_cmd || then_cmd) {
+		pw_user = getpwnam(user);
+		if (!pw_user) {
 			fprintf(stderr, "pam_harness: %s: no such user\n", user);
 			all_ok = 0;
 		}
-		if (exec_cmd && !all_ok) {
-			out("exec_status=skipped");
-		} else if (exec_cmd) {
-			int status;
-			pid_t pid = fork();
+	}
+	if (exec_cmd && !all_ok)
+		out("exec_status=skipped");
+	else if (exec_cmd)
+		run_and_report("exec", pw_user, exec_cmd);
+	if (root_cmd && !all_ok)
+		out("exec_root_status=skipped");
+	else if (root_cmd)
+		run_and_report("exec_root", NULL, root_cmd);
+	if (detach_cmd && !all_ok) {
+		out("detach_pid=skipped");
+	} else if (detach_cmd) {
+		pid_t pid = fork();
 
-			if (pid == 0)
-				run_child(pw, exec_cmd, 0);
-			if (pid < 0 || waitpid(pid, &status, 0) < 0)
-				out("exec_status=error:%d", errno);
-			else if (WIFEXITED(status))
-				out("exec_status=%d", WEXITSTATUS(status));
-			else
-				out("exec_status=%d", 128 + WTERMSIG(status));
-		}
-		if (detach_cmd && !all_ok) {
-			out("detach_pid=skipped");
-		} else if (detach_cmd) {
-			pid_t pid = fork();
-
-			if (pid == 0)
-				run_child(pw, detach_cmd, 1);
-			out("detach_pid=%d", (int)pid);
-		}
+		if (pid == 0)
+			run_child(pw_user, detach_cmd, 1);
+		out("detach_pid=%d", (int)pid);
 	}
 
 	if (hold > 0) {
@@ -519,6 +538,11 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin))
 			clearerr(stdin);
 	}
+
+	if (then_cmd && !all_ok)
+		out("then_status=skipped");
+	else if (then_cmd)
+		run_and_report("then", pw_user, then_cmd);
 
 	for (i = nested; i >= 1 && !no_close; i--) {
 		double t0 = now_ms();

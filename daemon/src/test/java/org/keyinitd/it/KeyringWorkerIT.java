@@ -48,4 +48,46 @@ class KeyringWorkerIT {
         assertThat(kernel.threadCredentials()).isEqualTo(mine);
         worker.close();
     }
+
+    @Test
+    void aTaskThatTimesOutInTheQueueNeverRuns() throws Exception {
+        Kernel kernel = new Kernel();
+        KeyringWorker worker = new KeyringWorker(kernel, 16);
+        int own = worker.start(k -> k.joinSessionKeyring(null));
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<Void> blocker = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                worker.call(k -> {
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return null;
+                }, 60_000);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            // The worker is busy: this task waits in the queue past its caller's timeout.
+            assertThatThrownBy(() -> worker.call(k -> k.addKeyring("kit-too-late", own), 200))
+                    .isInstanceOf(KeyringException.class).hasMessageContaining("abandoned");
+        } finally {
+            release.countDown();
+        }
+        blocker.get();
+        // The worker is free again; had the abandoned task run, its keyring would be here now.
+        int[] linked = worker.call(k -> k.readKeyring(own), 5000);
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (int key : linked) {
+            names.add(worker.call(k -> k.describe(key), 5000));
+        }
+        assertThat(names).noneMatch(d -> d.endsWith(";kit-too-late"));
+        // And a task that is not abandoned still runs.
+        int made = worker.call(k -> k.addKeyring("kit-in-time", own), 5000);
+        String described = worker.call(k -> k.describe(made), 5000);
+        assertThat(described).endsWith(";kit-in-time");
+        worker.close();
+    }
 }

@@ -25,6 +25,10 @@ final class PamHarness {
         TestDirs.openToAll(confdir);
     }
 
+    Path confdir() {
+        return confdir;
+    }
+
     static Path module() {
         return Path.of(System.getProperty("keyinitd.pamModule", "../pam-shim/pam_keyinitd.so")).toAbsolutePath();
     }
