@@ -25,6 +25,8 @@ import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.linux.Passwd;
 import org.keyinitd.policy.Policy;
+import java.util.OptionalLong;
+import org.keyinitd.protocol.CallerKeyring;
 import org.keyinitd.protocol.CloseRequest;
 import org.keyinitd.protocol.Decision;
 import org.keyinitd.protocol.Field;
@@ -51,6 +53,8 @@ class SessionServiceTest {
     private AuditLog audit;
     private RecordingKeyrings keyrings;
     private SessionService service;
+    /** The daemon's CLOCK_MONOTONIC, as the test sets it. */
+    private volatile long now = 5_000_000_000L;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -74,7 +78,7 @@ class SessionServiceTest {
         };
         SessionRegistry registry = new SessionRegistry(SessionStore.NONE);
         service = new SessionService("test", users, keyrings, registry, audit, Policy.followModule(), Liveness.NONE,
-                new OrphanHandler(keyrings, registry, audit), System::nanoTime);
+                new OrphanHandler(keyrings, registry, audit), () -> now);
     }
 
     @AfterEach
@@ -160,6 +164,54 @@ class SessionServiceTest {
     }
 
     @Test
+    void anOpenWhoseDeadlineHasPassedMakesNothing() throws Exception {
+        Reply r = open(ROOT, request("alice", 1001, CallerKeyring.NONE, OptionalLong.of(now - 1)));
+        assertThat(r.status()).isEqualTo(Status.FAILED);
+        assertThat(r.message()).contains("deadline");
+        assertThat(keyrings.created).isEmpty();
+        assertThat(lastAudit().get("outcome").asText()).isEqualTo("expired");
+    }
+
+    @Test
+    void aKeyringMadeAfterTheDeadlineIsRevokedAtOnce() throws Exception {
+        keyrings.onCreate = () -> now += 2_000_000_000L; // the kernel took two seconds
+        Reply r = open(ROOT, request("alice", 1001, CallerKeyring.NONE, OptionalLong.of(now + 1_000_000_000L)));
+        assertThat(r.status()).isEqualTo(Status.FAILED);
+        assertThat(keyrings.created).hasSize(1);
+        assertThat(keyrings.revoked).isEqualTo(keyrings.created);
+        JsonNode line = lastAudit();
+        assertThat(line.get("outcome").asText()).isEqualTo("abandoned");
+        assertThat(line.get("keyring").asInt()).isEqualTo(keyrings.created.get(0));
+    }
+
+    @Test
+    void aCreatedReplyThatCannotBeDeliveredUndoesItsSession() throws Exception {
+        Request req = new Request(Op.OPEN.code(), request("alice", 1001, CallerKeyring.NONE, OptionalLong.empty())
+                .toFields());
+        Reply r = service.handle(ROOT, req);
+        assertThat(r.fields().u32(Field.DECISION)).contains((long) Decision.CREATED.code());
+        service.undelivered(ROOT, req, r, "Broken pipe");
+        assertThat(keyrings.revoked).isEqualTo(keyrings.created);
+        JsonNode line = lastAudit();
+        assertThat(line.get("event").asText()).isEqualTo("session.close");
+        assertThat(line.get("outcome").asText()).isEqualTo("abandoned");
+        assertThat(close(ROOT, r.fields().string(Field.SESSION_ID).orElseThrow()).status())
+                .isEqualTo(Status.NOT_FOUND);
+    }
+
+    @Test
+    void anotherUidsKeyringIsReplacedWhereTheUsersOwnIsKept() throws Exception {
+        Reply foreign = open(ROOT, request("alice", 1001, CallerKeyring.FOREIGN, OptionalLong.empty()));
+        assertThat(foreign.fields().u32(Field.DECISION)).contains((long) Decision.CREATED.code());
+        assertThat(lastAudit().get("outcome").asText()).isEqualTo("replaced-foreign");
+        assertThat(lastAudit().get("caller_keyring").asText()).isEqualTo("foreign");
+
+        Reply own = open(ROOT, request("alice", 1001, CallerKeyring.OWN, OptionalLong.empty()));
+        assertThat(own.fields().u32(Field.DECISION)).contains((long) Decision.KEPT_EXISTING.code());
+        assertThat(lastAudit().get("outcome").asText()).isEqualTo("kept-existing");
+    }
+
+    @Test
     void unknownOpIsAnsweredNotThrown() {
         Reply r = service.handle(ROOT, new Request(77, org.keyinitd.protocol.Fields.empty()));
         assertThat(r.status()).isEqualTo(Status.UNKNOWN_OP);
@@ -169,6 +221,15 @@ class SessionServiceTest {
         OpenRequest req = new OpenRequest("login", user, uid, uid, Optional.of("tty1"), Optional.empty(),
                 Optional.empty(), new ModuleFlags(false, revoke, false),
                 org.keyinitd.protocol.CallerKeyring.NONE, java.util.OptionalLong.empty());
+        return service.handle(peer, new Request(Op.OPEN.code(), req.toFields()));
+    }
+
+    private static OpenRequest request(String user, long uid, CallerKeyring caller, OptionalLong deadline) {
+        return new OpenRequest("login", user, uid, uid, Optional.of("tty1"), Optional.empty(), Optional.empty(),
+                new ModuleFlags(false, true, false), caller, deadline);
+    }
+
+    private Reply open(PeerCredentials peer, OpenRequest req) {
         return service.handle(peer, new Request(Op.OPEN.code(), req.toFields()));
     }
 
@@ -188,12 +249,14 @@ class SessionServiceTest {
         final List<Integer> released = new ArrayList<>();
         final AtomicInteger next = new AtomicInteger(1000);
         KeyringException failWith;
+        Runnable onCreate = () -> { };
 
         @Override
         public SessionKeyring create(long uid, long gid, KeyringSpec spec) throws KeyringException {
             if (failWith != null) {
                 throw failWith;
             }
+            onCreate.run();
             int serial = next.incrementAndGet();
             created.add(serial);
             return new SessionKeyring("keyinitd." + "0".repeat(31) + serial % 10, serial);
