@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.keyinitd.config.Config;
 import org.keyinitd.config.ConfigException;
 import org.keyinitd.config.ConfigLoader;
+import org.keyinitd.config.ConfigWarnings;
 import org.keyinitd.protocol.Field;
 import org.keyinitd.protocol.Fields;
 import org.keyinitd.protocol.Op;
@@ -254,8 +255,12 @@ public final class Ctl {
             Path f = file != null ? file : ctl.config;
             try {
                 Config c = ConfigLoader.load(f);
-                spec.commandLine().getOut().printf("%s: OK (%d rules)%n", f, c.policy().rules().size());
+                spec.commandLine().getOut().println(ConfigLoader.summary(c));
                 spec.commandLine().getOut().flush();
+                for (String warning : ConfigWarnings.check(c, ConfigWarnings.NSS)) {
+                    spec.commandLine().getErr().println("keyinitctl: warning: " + warning);
+                }
+                spec.commandLine().getErr().flush();
                 return 0;
             } catch (ConfigException e) {
                 spec.commandLine().getErr().println("keyinitctl: " + e.getMessage());

@@ -46,6 +46,18 @@ public final class ConfigLoader {
         return v.build();
     }
 
+    /** What --check-config prints for a valid file: {@code FILE: OK (N rules)}, then the drop-ins read. */
+    public static String summary(Config c) {
+        List<Path> files = c.sources().files();
+        StringBuilder sb = new StringBuilder().append(c.file()).append(": OK (").append(c.policy().rules().size())
+                .append(c.policy().rules().size() == 1 ? " rule)" : " rules)");
+        if (files.size() > 1) {
+            sb.append(", with ").append(files.size() - 1).append(files.size() == 2 ? " drop-in:" : " drop-ins:");
+            files.subList(1, files.size()).forEach(f -> sb.append(' ').append(f));
+        }
+        return sb.toString();
+    }
+
     /** {@code conf.d} beside {@code file}. */
     public static Path dropInDir(Path file) {
         Path parent = file.toAbsolutePath().getParent();

@@ -146,13 +146,16 @@ final class ConfigValidator {
         List<Rule> policyRules = new ArrayList<>();
         List<Origin> ruleOrigins = new ArrayList<>();
         Map<String, Origin> names = new HashMap<>();
-        for (RuleSource r : rules) {
-            Origin origin = r.layer().at(r.at());
-            policyRules.add(rule(r, policyRules.size() + 1, names));
-            ruleOrigins.add(origin);
-        }
         Map<String, Origin> origins = new LinkedHashMap<>();
         scalars.forEach((k, v) -> origins.put(k, v.origin()));
+        for (RuleSource r : rules) {
+            int number = policyRules.size() + 1;
+            policyRules.add(rule(r, number, names));
+            ruleOrigins.add(r.layer().at(r.at()));
+            // rule[N].KEY, N counted over all files: where --explain says a rule's value was set
+            r.node().fieldNames().forEachRemaining(k -> origins.put("rule[" + number + "]." + k,
+                    r.layer().at(r.at() + "." + k)));
+        }
         return new Config(mainFile, socket, stateDir, auditLog, new Policy(policyRules, defaultActions),
                 limits(), audit(auditLog), metrics(),
                 new Config.Sources(List.copyOf(files), Map.copyOf(origins), List.copyOf(ruleOrigins)));

@@ -9,6 +9,7 @@ import org.keyinitd.admin.Ctl;
 import org.keyinitd.config.Config;
 import org.keyinitd.config.ConfigException;
 import org.keyinitd.config.ConfigLoader;
+import org.keyinitd.config.ConfigWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -70,8 +71,12 @@ public final class Main implements Callable<Integer> {
             return EXIT_CONFIG;
         }
         if (checkConfig) {
-            out.printf("%s: OK (%d rules)%n", config, cfg.policy().rules().size());
+            out.println(ConfigLoader.summary(cfg));
             out.flush();
+            for (String warning : ConfigWarnings.check(cfg, ConfigWarnings.NSS)) {
+                err.println("keyinitd: warning: " + warning);
+            }
+            err.flush();
             return 0;
         }
         if (explain != null) {
