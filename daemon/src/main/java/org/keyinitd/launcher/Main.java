@@ -32,7 +32,11 @@ public final class Main implements Callable<Integer> {
     static final int EXIT_USAGE = 2;
     static final int EXIT_CONFIG = 3;
 
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
+    // No static Logger: `keyinitd.jar ctl` starts here too, and initializing Logback (reading
+    // logback.xml) would cost keyinitctl a tenth of a second for nothing.
+    private static Logger log() {
+        return LoggerFactory.getLogger(Main.class);
+    }
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "configuration file (default: ${DEFAULT-VALUE})")
     Path config = Config.DEFAULT_FILE;
@@ -112,7 +116,7 @@ public final class Main implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        log.info("stopping on signal");
+        log().info("stopping on signal");
         daemon.close();
         return 0;
     }
