@@ -87,11 +87,19 @@ installed=1
 dpkg -i "$deb" >"$work/dpkg-i.log" 2>&1 || { cat "$work/dpkg-i.log"; fail "dpkg -i failed"; }
 for f in /usr/share/keyinitd/keyinitd.jar /lib/x86_64-linux-gnu/security/pam_keyinitd.so /usr/sbin/keyinitd \
   /usr/sbin/keyinitd-jsvc /usr/bin/keyinitctl /etc/keyinitd/keyinitd.toml /etc/keyinitd/logback.xml \
-  /lib/systemd/system/keyinitd.service /usr/share/pam-configs/keyinitd /usr/share/man/man8/keyinitd.8.gz; do
+  /lib/systemd/system/keyinitd.service /usr/share/pam-configs/keyinitd /usr/share/man/man8/keyinitd.8.gz \
+  /etc/init.d/keyinitd /usr/share/bash-completion/completions/keyinitctl /var/lib/keyinitd/keyinitctl.jsa; do
   [[ -e $f ]] || fail "$f not installed"
 done
 [[ $(stat -c %a /var/lib/keyinitd/native) == 700 ]] || fail "/var/lib/keyinitd/native is not 0700"
-ok "installed; /var/lib/keyinitd/native is 0700"
+ok "installed; /var/lib/keyinitd/native is 0700; keyinitctl's CDS archive built"
+if command -v update-rc.d >/dev/null; then
+  ls /etc/rc2.d/S*keyinitd >/dev/null 2>&1 || fail "/etc/init.d/keyinitd not registered for runlevel 2 (update-rc.d)"
+  ok "/etc/init.d/keyinitd registered ($(ls /etc/rc2.d/S*keyinitd))"
+fi
+bash -c '. /usr/share/bash-completion/completions/keyinitctl && complete -p keyinitctl' >/dev/null ||
+  fail "the bash completion does not register keyinitctl"
+ok "bash completion registers keyinitctl"
 diff -r "$work/pam.d" /etc/pam.d >/dev/null || fail "installing changed /etc/pam.d (the profile must be Default: no)"
 ok "installing left /etc/pam.d alone"
 
@@ -118,6 +126,13 @@ keyinitctl status >"$work/status.txt" || fail "keyinitctl status"
 natives=$(grep -c ' /var/lib/keyinitd/native/.* (deleted)$' "/proc/$daemon_pid/maps" || true)
 [[ $natives -gt 0 ]] || fail "no native code mapped from /var/lib/keyinitd/native (-Djna.tmpdir, -Djffi.extract.dir)"
 ok "daemon running under jsvc (pid $daemon_pid), keyinitctl status answers, JNA/jffi loaded from /var/lib/keyinitd/native"
+# keyinitctl runs as root: it must load no native library unpacked anywhere (jffi used to go to /tmp).
+LD_DEBUG=files keyinitctl status >/dev/null 2>"$work/ctl-ld-debug.txt" || fail "keyinitctl status (LD_DEBUG)"
+! grep -Eq 'file=.*(jffi|jnidispatch)' "$work/ctl-ld-debug.txt" ||
+  { grep -E 'jffi|jnidispatch' "$work/ctl-ld-debug.txt" | head -3; fail "keyinitctl loaded JNA/jffi native code"; }
+ok "keyinitctl status loads no JNA/jffi native library"
+/etc/init.d/keyinitd status >/dev/null || fail "/etc/init.d/keyinitd status: not running"
+ok "/etc/init.d/keyinitd status: running"
 
 DEBIAN_FRONTEND=noninteractive pam-auth-update --enable keyinitd
 grep -q 'pam_keyinitd.so' /etc/pam.d/common-session || fail "pam-auth-update --enable did not add the module to common-session"

@@ -1,14 +1,18 @@
 package org.keyinitd.admin;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import jnr.unixsocket.Credentials;
-import jnr.unixsocket.UnixSocketAddress;
-import jnr.unixsocket.UnixSocketChannel;
-import jnr.unixsocket.UnixSocketOptions;
+import java.nio.file.attribute.UserPrincipal;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
 import org.keyinitd.protocol.Fields;
 import org.keyinitd.protocol.FrameCodec;
 import org.keyinitd.protocol.Header;
@@ -20,6 +24,10 @@ import org.keyinitd.protocol.Status;
 /**
  * keyinitctl's side of the socket: one request, one reply, with the same checks the PAM module
  * makes (the path is a root-owned socket, the server's SO_PEERCRED uid is 0).
+ *
+ * <p>Plain JDK Unix-domain sockets (no jnr/jffi): a keyinitctl call loads no native code of
+ * its own, so nothing is unpacked into a temporary directory, and it starts faster. The JDK's
+ * SO_PEERCRED gives the peer's user (not its pid), which is all a client needs.
  */
 public final class AdminClient {
     /** Admin replies (a session list) may be large; this bounds what the CLI will read. */
@@ -41,24 +49,30 @@ public final class AdminClient {
     }
 
     public Reply call(Op op, Fields fields) throws UnreachableException {
-        checkSocket();
-        try (UnixSocketChannel ch = UnixSocketChannel.open(new UnixSocketAddress(socket.toFile()))) {
-            ch.setOption(UnixSocketOptions.SO_RCVTIMEO, timeoutMillis);
-            Credentials server = ch.getOption(UnixSocketOptions.SO_PEERCRED);
-            if (server.getUid() != 0) {
-                throw new UnreachableException("the server on " + socket + " runs as uid " + server.getUid()
+        UserPrincipal root = checkSocket();
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+             Selector selector = Selector.open()) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            UnixDomainPrincipal server = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            if (!server.user().equals(root)) {
+                throw new UnreachableException("the server on " + socket + " runs as " + server.user().getName()
                         + ", not root: not keyinitd");
             }
+            ch.configureBlocking(false);
+            SelectionKey key = ch.register(selector, SelectionKey.OP_WRITE);
             ByteBuffer out = ByteBuffer.wrap(FrameCodec.encodeRequest(op.code(), fields));
             while (out.hasRemaining()) {
+                await(selector, deadline);
                 ch.write(out);
             }
-            ByteBuffer head = readFully(ch, FrameCodec.HEADER_SIZE);
+            key.interestOps(SelectionKey.OP_READ);
+            ByteBuffer head = readFully(ch, selector, FrameCodec.HEADER_SIZE, deadline);
             Header h = FrameCodec.decodeHeader(head, MAX_REPLY);
             if (h.op() != op.replyCode()) {
                 throw new UnreachableException("reply to op " + h.op() + ", expected " + op.replyCode());
             }
-            Fields replyFields = FrameCodec.decodeFields(readFully(ch, h.bodyLength()).array());
+            Fields replyFields = FrameCodec.decodeFields(readFully(ch, selector, h.bodyLength(), deadline).array());
             Status status = Status.byCode(h.status());
             if (status == null) {
                 throw new UnreachableException("reply with unknown status " + h.status());
@@ -71,7 +85,16 @@ public final class AdminClient {
         }
     }
 
-    private void checkSocket() throws UnreachableException {
+    private void await(Selector selector, long deadline) throws IOException, UnreachableException {
+        long left = (deadline - System.nanoTime()) / 1_000_000L;
+        if (left <= 0 || selector.select(left) == 0 && System.nanoTime() >= deadline) {
+            throw new UnreachableException("no reply from keyinitd within " + timeoutMillis + " ms");
+        }
+        selector.selectedKeys().clear();
+    }
+
+    /** The socket must be a socket owned by root; returns its owner (root), to compare the server with. */
+    private UserPrincipal checkSocket() throws UnreachableException {
         if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
             throw new UnreachableException("no socket at " + socket + ": is keyinitd running?");
         }
@@ -84,21 +107,22 @@ public final class AdminClient {
             if (uid != 0) {
                 throw new UnreachableException(socket + " is owned by uid " + uid + ", not root");
             }
+            return Files.getOwner(socket, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw new UnreachableException("cannot examine " + socket + ": " + e.getMessage());
         }
     }
 
-    private ByteBuffer readFully(UnixSocketChannel ch, int n) throws IOException, UnreachableException {
+    private ByteBuffer readFully(SocketChannel ch, Selector selector, int n, long deadline)
+            throws IOException, UnreachableException {
         ByteBuffer buf = ByteBuffer.allocate(n);
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (buf.hasRemaining()) {
             int r = ch.read(buf);
             if (r < 0) {
                 throw new UnreachableException("keyinitd closed the connection without a complete reply");
             }
-            if (r == 0 && System.nanoTime() > deadline) {
-                throw new UnreachableException("no reply from keyinitd within " + timeoutMillis + " ms");
+            if (r == 0) {
+                await(selector, deadline);
             }
         }
         buf.flip();

@@ -203,12 +203,16 @@ public final class AdminHandler {
 
     private Reply reload(PeerCredentials peer) {
         log.info("{}: reload requested", peer);
-        Optional<String> rejected = reloader.reload();
-        if (rejected.isPresent()) {
-            return Reply.error(Op.RELOAD.code(), Status.FAILED, "configuration rejected, running policy kept: "
-                    + rejected.get());
+        Reloader.Result result = reloader.reload();
+        if (result.rejected().isPresent()) {
+            return Reply.error(Op.RELOAD.code(), Status.FAILED, "configuration rejected, running configuration kept: "
+                    + result.rejected().get());
         }
-        return Reply.ok(Op.RELOAD, Fields.builder().put(Field.MESSAGE, "configuration reloaded").build());
+        StringBuilder message = new StringBuilder("configuration reloaded");
+        for (String warning : result.warnings()) {
+            message.append("\nwarning: ").append(warning);
+        }
+        return Reply.ok(Op.RELOAD, Fields.builder().put(Field.MESSAGE, message.toString()).build());
     }
 
     private static Reply data(Op op, Object document) throws JsonProcessingException {

@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.keyinitd.config.Config;
 import org.keyinitd.config.ConfigException;
 import org.keyinitd.config.ConfigLoader;
+import org.keyinitd.config.ConfigWarnings;
 import org.keyinitd.protocol.Field;
 import org.keyinitd.protocol.Fields;
 import org.keyinitd.protocol.Op;
@@ -27,7 +28,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "keyinitctl", mixinStandardHelpOptions = true, versionProvider = Ctl.Version.class,
         description = "Shows and controls the keyinitd daemon: live sessions, revocation, reload.",
         subcommands = {Ctl.StatusCmd.class, Ctl.SessionsCmd.class, Ctl.RevokeCmd.class, Ctl.ReloadCmd.class,
-            Ctl.CheckConfigCmd.class, CommandLine.HelpCommand.class},
+            Ctl.CheckConfigCmd.class, Ctl.CdsTrainingCmd.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:done",
@@ -80,16 +81,6 @@ public final class Ctl {
             reply = new AdminClient(socketPath(), timeoutMillis).call(op, fields);
         } catch (AdminClient.UnreachableException e) {
             err.println("keyinitctl: " + e.getMessage());
-            err.flush();
-            return EXIT_UNREACHABLE;
-        } catch (LinkageError e) {
-            // jnr extracts a native stub into java.io.tmpdir; say so instead of a stack trace
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            err.println("keyinitctl: cannot load native socket support (" + root.getMessage()
-                    + "); set TMPDIR or -Djava.io.tmpdir to a writable directory");
             err.flush();
             return EXIT_UNREACHABLE;
         }
@@ -254,14 +245,63 @@ public final class Ctl {
             Path f = file != null ? file : ctl.config;
             try {
                 Config c = ConfigLoader.load(f);
-                spec.commandLine().getOut().printf("%s: OK (%d rules)%n", f, c.policy().rules().size());
+                spec.commandLine().getOut().println(ConfigLoader.summary(c));
                 spec.commandLine().getOut().flush();
+                for (String warning : ConfigWarnings.check(c, ConfigWarnings.NSS)) {
+                    spec.commandLine().getErr().println("keyinitctl: warning: " + warning);
+                }
+                spec.commandLine().getErr().flush();
                 return 0;
             } catch (ConfigException e) {
                 spec.commandLine().getErr().println("keyinitctl: " + e.getMessage());
                 spec.commandLine().getErr().flush();
                 return EXIT_CONFIG;
             }
+        }
+    }
+
+    /**
+     * Not for people: the run that records which classes go into keyinitctl's class-data-sharing
+     * archive ({@code java -XX:ArchiveClassesAtExit=... -jar keyinitd.jar ctl cds-training}, done by
+     * the build and by the package's postinst). It goes through what a real call does without a
+     * daemon: options, the configuration file, a request to a socket that is not there, and the
+     * JSON and text output of sample replies. Output is discarded; always exits 0.
+     */
+    @Command(name = "cds-training", hidden = true)
+    static final class CdsTrainingCmd implements Callable<Integer> {
+        @ParentCommand
+        Ctl ctl;
+
+        @Override
+        public Integer call() {
+            PrintWriter sink = new PrintWriter(java.io.Writer.nullWriter());
+            try {
+                if (Files.exists(ctl.config)) {
+                    ConfigWarnings.check(ConfigLoader.load(ctl.config), ConfigWarnings.NSS);
+                } else {
+                    ConfigLoader.parse(ctl.config, "[[rule]]\nname = \"r\"\nmatch = { user = \"a*\", uid = \"1000-2000\","
+                            + " rhost = \"10.0.0.0/8\" }\n");
+                }
+            } catch (Exception e) {
+                // the classes are loaded either way
+            }
+            try {
+                new AdminClient(Path.of("/nonexistent/keyinitd-cds-training.sock"), 100).call(Op.STATUS, Fields.empty());
+            } catch (Exception e) {
+                // expected: no socket
+            }
+            try {
+                JsonNode status = JSON.readTree("{\"version\":\"0\",\"pid\":1,\"uptime_seconds\":1,\"sessions\":{},"
+                        + "\"counters\":{},\"latency\":{\"open\":{},\"close\":{}}}");
+                sink.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(status));
+                Output.status(status, sink);
+                Output.sessions(JSON.readTree("[{\"session\":\"0\",\"user\":\"u\",\"uid\":1,\"pid\":1,"
+                        + "\"keyring\":1,\"state\":\"open\",\"age_seconds\":1}]"), sink);
+            } catch (Exception e) {
+                // a sample the printers do not like still loaded their classes
+            }
+            new CommandLine(new Ctl()).setOut(sink).setErr(sink).execute("--help");
+            return 0;
         }
     }
 

@@ -64,9 +64,11 @@ public final class AuditLog implements AutoCloseable {
     private static final Line STOP = new Line(Instant.EPOCH, "");
 
     private final Logger logger;
-    private final List<Appender<ILoggingEvent>> appenders;
+    private volatile List<Appender<ILoggingEvent>> appenders; // replaced only by reconfigure(), under appendLock
+    /** Held around each hand-over to the appenders, and by reconfigure() while it swaps them. */
+    private final Object appendLock = new Object();
     private final int queueSize;
-    private final long offerTimeoutNanos;
+    private volatile long offerTimeoutNanos;
     private final BlockingQueue<Line> queue; // null when queueSize == 0
     private final Thread writer;             // null when queueSize == 0
     /** record() holds it shared while it checks {@code closed} and queues; close() exclusively to set it. */
@@ -116,6 +118,13 @@ public final class AuditLog implements AutoCloseable {
     /** As {@link #open(AuditSettings)}, with the syslog socket at {@code syslogSocket}. */
     static AuditLog open(AuditSettings settings, Path syslogSocket) throws IOException {
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
+        return new AuditLog(ctx, openAppenders(settings, syslogSocket), settings.queueSize(),
+                settings.queueTimeoutMillis());
+    }
+
+    private static List<Appender<ILoggingEvent>> openAppenders(AuditSettings settings, Path syslogSocket)
+            throws IOException {
+        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
         List<Appender<ILoggingEvent>> appenders = new ArrayList<>();
         appenders.add(AuditFileAppender.open(ctx, settings));
         if (settings.syslog()) {
@@ -124,7 +133,36 @@ public final class AuditLog implements AutoCloseable {
             syslog.start();
             appenders.add(syslog);
         }
-        return new AuditLog(ctx, appenders, settings.queueSize(), settings.queueTimeoutMillis());
+        return appenders;
+    }
+
+    /**
+     * Applies changed settings at run time (a reload): the file and its rotation, the syslog copy
+     * and the queue's wait. The queue's size is fixed when the log is opened (a reload refuses to
+     * change it). Between two lines, under the lock every write takes, the old appenders are
+     * stopped (flushed, closed) and the new ones started, so no line is lost or written twice.
+     * If the new appenders cannot be opened, the old settings are opened again and the error is
+     * thrown. {@code settings.queueSize()} is ignored.
+     */
+    public void reconfigure(AuditSettings settings, AuditSettings previous) throws IOException {
+        synchronized (appendLock) {
+            for (Appender<ILoggingEvent> appender : appenders) {
+                logger.detachAppender(appender);
+                appender.stop();
+            }
+            List<Appender<ILoggingEvent>> next;
+            try {
+                next = openAppenders(settings, LocalSyslogAppender.DEV_LOG);
+            } catch (IOException | RuntimeException e) {
+                next = openAppenders(previous, LocalSyslogAppender.DEV_LOG);
+                next.forEach(logger::addAppender);
+                appenders = next;
+                throw e;
+            }
+            next.forEach(logger::addAppender);
+            appenders = next;
+            offerTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(settings.queueTimeoutMillis());
+        }
     }
 
     /**
@@ -229,9 +267,11 @@ public final class AuditLog implements AutoCloseable {
                 }
             }
         }
-        for (Appender<ILoggingEvent> appender : appenders) {
-            logger.detachAppender(appender);
-            appender.stop(); // flushes and closes
+        synchronized (appendLock) {
+            for (Appender<ILoggingEvent> appender : appenders) {
+                logger.detachAppender(appender);
+                appender.stop(); // flushes and closes
+            }
         }
         if (dropped.get() > 0) {
             log.error("audit log closed; {} audit lines were dropped while it was open", dropped.get());
@@ -287,7 +327,9 @@ public final class AuditLog implements AutoCloseable {
         LoggingEvent event = new LoggingEvent(FQCN, logger, Level.INFO, line.json(), null, null);
         event.setInstant(line.ts());
         try {
-            logger.callAppenders(event);
+            synchronized (appendLock) {
+                logger.callAppenders(event);
+            }
         } catch (RuntimeException e) {
             if (writeReport.tryPass()) {
                 log.error("cannot write audit line: {}", e.toString());

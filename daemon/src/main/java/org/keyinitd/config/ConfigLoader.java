@@ -1,106 +1,132 @@
 package org.keyinitd.config;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
-/** Reads and validates the TOML configuration file. */
+/**
+ * Reads and validates the configuration: the main TOML file, then the drop-ins beside it
+ * ({@code conf.d/*.toml} in the main file's directory, in byte order of their names). A scalar
+ * key set in several files takes the last file's value; rules are appended in file order.
+ */
 public final class ConfigLoader {
-    static final TomlMapper MAPPER = TomlMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .build();
+    static final TomlMapper MAPPER = new TomlMapper();
+    /** The drop-in directory, relative to the main file's directory. */
+    public static final String DROP_IN_DIR = "conf.d";
 
     private ConfigLoader() {
     }
 
+    /** The main file and its drop-ins. */
     public static Config load(Path file) throws ConfigException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new ConfigException(file.toString(), 0, null, "cannot read: " + describe(e));
+        ConfigValidator v = new ConfigValidator(file);
+        v.add(layer(file, read(file)));
+        for (Path dropIn : dropIns(file)) {
+            v.add(layer(dropIn, read(dropIn)));
         }
-        return parse(file, text);
+        return v.build();
     }
 
+    /** One file's text, without drop-ins (tests, benchmarks). */
     public static Config parse(Path file, String text) throws ConfigException {
-        TomlLines lines = new TomlLines(text);
-        ConfigFile raw;
-        try {
-            raw = MAPPER.readValue(text, ConfigFile.class);
-        } catch (JacksonException e) {
-            throw translate(file, lines, "", e);
-        }
-        if (raw == null) {
-            raw = new ConfigFile(null, null, null, null, null, null, null, null);
-        }
-        return new ConfigValidator(file, lines).validate(raw);
+        ConfigValidator v = new ConfigValidator(file);
+        v.add(layer(file, text));
+        return v.build();
     }
 
-    /** Turns a Jackson binding error into file:line: field: reason. {@code prefix} roots relative paths. */
-    static ConfigException translate(Path file, TomlLines lines, String prefix, JacksonException e) {
-        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
-            String path = join(prefix, m.getPath());
-            String reason = m instanceof UnrecognizedPropertyException u
-                    ? "unknown key '" + u.getPropertyName() + "'"
-                    : cleanReason(m);
-            return new ConfigException(file.toString(), lines.lineOf(path), path, reason);
-        }
-        int line = e.getLocation() != null ? Math.max(0, e.getLocation().getLineNr()) : 0;
-        String reason = prefix.isEmpty() ? "not valid TOML: " + firstLine(e.getOriginalMessage())
-                : firstLine(e.getOriginalMessage());
-        return new ConfigException(file.toString(), prefix.isEmpty() ? line : lines.lineOf(prefix),
-                prefix.isEmpty() ? null : prefix, reason);
-    }
-
-    private static String join(String prefix, List<JsonMappingException.Reference> refs) {
-        StringBuilder sb = new StringBuilder(prefix);
-        for (JsonMappingException.Reference r : refs) {
-            if (r.getFieldName() != null) {
-                if (sb.length() > 0) {
-                    sb.append('.');
-                }
-                sb.append(r.getFieldName());
-            } else if (r.getIndex() >= 0) {
-                sb.append('[').append(r.getIndex() + 1).append(']');
-            }
+    /** What --check-config prints for a valid file: {@code FILE: OK (N rules)}, then the drop-ins read. */
+    public static String summary(Config c) {
+        List<Path> files = c.sources().files();
+        StringBuilder sb = new StringBuilder().append(c.file()).append(": OK (").append(c.policy().rules().size())
+                .append(c.policy().rules().size() == 1 ? " rule)" : " rules)");
+        if (files.size() > 1) {
+            sb.append(", with ").append(files.size() - 1).append(files.size() == 2 ? " drop-in:" : " drop-ins:");
+            files.subList(1, files.size()).forEach(f -> sb.append(' ').append(f));
         }
         return sb.toString();
     }
 
-    private static String cleanReason(JsonMappingException m) {
-        Throwable root = m;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+    /** {@code conf.d} beside {@code file}. */
+    public static Path dropInDir(Path file) {
+        Path parent = file.toAbsolutePath().getParent();
+        return parent == null ? Path.of("/", DROP_IN_DIR) : parent.resolve(DROP_IN_DIR);
+    }
+
+    /**
+     * The drop-ins of {@code file}, in the order they are merged: regular files named
+     * {@code *.toml} (not starting with a dot) in {@link #dropInDir}, sorted by name as bytes
+     * (as {@code LC_ALL=C ls} sorts them). No directory: none.
+     */
+    public static List<Path> dropIns(Path file) throws ConfigException {
+        Path dir = dropInDir(file);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
         }
-        if (root instanceof IllegalArgumentException) {
-            return root.getMessage();
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.toml")) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(".") && Files.isRegularFile(p)) {
+                    out.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new ConfigException(dir.toString(), 0, null, "cannot read the drop-in directory: " + describe(e));
         }
-        String msg = firstLine(m.getOriginalMessage());
-        if (msg.contains("`java.lang.Integer`")) {
-            return "expected an integer";
+        out.sort(Comparator.comparing(p -> p.getFileName().toString().getBytes(StandardCharsets.UTF_8),
+                java.util.Arrays::compareUnsigned));
+        return out;
+    }
+
+    private static String read(Path file) throws ConfigException {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), 0, null, "cannot read: " + describe(e));
         }
-        if (msg.contains("`java.lang.Boolean`")) {
-            return "expected true or false";
+    }
+
+    static ConfigValidator.Layer layer(Path file, String text) throws ConfigException {
+        TomlLines lines = new TomlLines(text);
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(text);
+        } catch (JacksonException e) {
+            throw syntax(file, lines, e);
         }
-        if (msg.contains("`java.lang.String`")) {
-            return "expected a string";
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            root = JsonNodeFactory.instance.objectNode();
         }
-        if (msg.contains("`java.util.List`") || msg.contains("`java.util.ArrayList`")) {
-            return "expected an array of tables ([[...]])";
+        return new ConfigValidator.Layer(file, lines, (ObjectNode) root);
+    }
+
+    /**
+     * A parse error as file:line: reason. Jackson reports a duplicate key one line late and
+     * without its name, and a redefined table without either definition: for those our own
+     * scan of the file names the key and both lines.
+     */
+    private static ConfigException syntax(Path file, TomlLines lines, JacksonException e) {
+        String msg = firstLine(e.getOriginalMessage());
+        int line = e.getLocation() != null ? Math.max(0, e.getLocation().getLineNr()) : 0;
+        boolean redefinition = msg.startsWith("Duplicate key") || msg.startsWith("Table redefined")
+                || msg.startsWith("Path into existing");
+        Optional<TomlLines.Problem> p = redefinition ? lines.firstProblem() : Optional.empty();
+        if (p.isPresent()) {
+            return new ConfigException(file.toString(), p.get().line(), p.get().field(), p.get().reason());
         }
-        if (msg.contains("`java.util.Map`") || msg.contains("`java.util.LinkedHashMap`") || msg.contains("Section`")) {
-            return "expected a table";
-        }
-        return msg;
+        return new ConfigException(file.toString(), line, null, "not valid TOML: " + msg);
     }
 
     static String firstLine(String s) {
@@ -112,7 +138,7 @@ public final class ConfigLoader {
     }
 
     private static String describe(IOException e) {
-        if (e instanceof java.nio.file.NoSuchFileException) {
+        if (e instanceof NoSuchFileException) {
             return "no such file";
         }
         if (e instanceof java.nio.file.AccessDeniedException) {

@@ -1,15 +1,16 @@
 package org.keyinitd.config;
 
-import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.function.Function;
 import org.keyinitd.policy.Actions;
 import org.keyinitd.policy.CloseAction;
@@ -24,196 +25,378 @@ import org.keyinitd.policy.RevokeMode;
 import org.keyinitd.policy.Rule;
 import org.keyinitd.policy.UidRange;
 
-/** Semantic checks on a bound file, each failure naming the key and its line. */
+/**
+ * Turns parsed TOML files (the main file, then its drop-ins) into a {@link Config}. Every value
+ * is checked against the type the key takes, with no coercion: {@code "5"} is not an integer
+ * and {@code 5.5} is not 5. Each mistake names the file, the line and the key.
+ *
+ * <p>Merging ({@link #add} once per file, in order): a scalar key set in several files takes
+ * the value of the last; rules are appended in file order.
+ */
 final class ConfigValidator {
-    private final Path file;
-    private final TomlLines lines;
+    static final List<String> TOP = List.of("socket", "state_dir", "audit_log", "defaults", "rule", "limits",
+            "audit", "metrics");
+    static final List<String> ACTIONS = List.of("create", "revoke", "close_action", "link_user_keyring",
+            "link_persistent_keyring", "owner", "permissions", "max_sessions_per_user", "revoke_on_exit");
+    static final List<String> RULE = concat(List.of("name", "match"), ACTIONS);
+    static final List<String> MATCH = List.of("user", "group", "uid", "service", "tty", "rhost",
+            "has_session_keyring");
+    static final List<String> LIMITS = List.of("max_frame", "max_connections", "max_connections_per_uid",
+            "idle_timeout_ms", "request_timeout_ms");
+    static final List<String> AUDIT = List.of("max_size_mb", "max_files", "syslog", "queue_size", "queue_timeout_ms");
+    static final List<String> METRICS = List.of("textfile", "interval_ms");
+    private static final Map<String, List<String>> TABLES = Map.of("defaults", ACTIONS, "limits", LIMITS,
+            "audit", AUDIT, "metrics", METRICS);
 
-    ConfigValidator(Path file, TomlLines lines) {
-        this.file = file;
-        this.lines = lines;
+    /** One parsed file. */
+    record Layer(Path file, TomlLines lines, ObjectNode root) {
+        Origin at(String path) {
+            return new Origin(file, lines.lineOf(path));
+        }
     }
 
-    Config validate(ConfigFile raw) throws ConfigException {
-        Path socket = path("socket", raw.socket(), Config.DEFAULT_SOCKET);
-        Path stateDir = path("state_dir", raw.stateDir(), Config.DEFAULT_STATE_DIR);
-        Path auditLog = path("audit_log", raw.auditLog(), Config.DEFAULT_AUDIT_LOG);
-        Actions defaults = raw.defaults() == null ? Actions.NONE : actions("defaults", raw.defaults());
-        List<Rule> rules = rules(raw.rule() == null ? List.of() : raw.rule());
-        return new Config(file, socket, stateDir, auditLog, new Policy(rules, defaults), limits(raw.limits()),
-                audit(auditLog, raw.audit()), metrics(raw.metrics()));
+    /** A value as written, with its key ({@code limits.max_frame}) and where. */
+    record Value(JsonNode node, String field, Origin origin) {
     }
 
-    // ---- rules -------------------------------------------------------------------------------
+    private record RuleSource(Layer layer, String at, ObjectNode node) {
+    }
 
-    private List<Rule> rules(List<Map<String, Object>> raw) throws ConfigException {
-        List<Rule> rules = new ArrayList<>();
-        Set<String> names = new HashSet<>();
-        for (int i = 0; i < raw.size(); i++) {
+    private final Path mainFile;
+    private final List<Path> files = new ArrayList<>();
+    private final Map<String, Value> scalars = new LinkedHashMap<>();
+    private final List<RuleSource> rules = new ArrayList<>();
+
+    ConfigValidator(Path mainFile) {
+        this.mainFile = mainFile;
+    }
+
+    // ---- structure: known keys, tables, arrays of tables --------------------------------------
+
+    /** Adds one file: its keys override earlier files' ones, its rules come after theirs. */
+    void add(Layer layer) throws ConfigException {
+        files.add(layer.file());
+        for (Iterator<Map.Entry<String, JsonNode>> it = layer.root().fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = e.getKey();
+            JsonNode node = e.getValue();
+            if (key.equals("rule")) {
+                addRules(layer, node);
+            } else if (TABLES.containsKey(key)) {
+                if (!node.isObject()) {
+                    throw error(layer.at(key), key, "expected a table ([" + key + "]), got " + describe(node));
+                }
+                List<String> known = TABLES.get(key);
+                for (Iterator<Map.Entry<String, JsonNode>> kit = node.fields(); kit.hasNext(); ) {
+                    Map.Entry<String, JsonNode> k = kit.next();
+                    String field = key + "." + k.getKey();
+                    checkKnown(layer, field, k.getKey(), known);
+                    scalars.put(field, new Value(k.getValue(), field, layer.at(field)));
+                }
+            } else {
+                checkKnown(layer, key, key, TOP);
+                scalars.put(key, new Value(node, key, layer.at(key)));
+            }
+        }
+    }
+
+    private void addRules(Layer layer, JsonNode node) throws ConfigException {
+        if (node.isObject()) {
+            throw error(layer.at("rule"), "rule",
+                    "[rule] is a single table; each rule is written [[rule]] (an array of tables)");
+        }
+        if (!node.isArray()) {
+            throw error(layer.at("rule"), "rule", "expected [[rule]] tables, got " + describe(node));
+        }
+        for (int i = 0; i < node.size(); i++) {
             String at = "rule[" + (i + 1) + "]";
-            Map<String, Object> entry = new LinkedHashMap<>(raw.get(i));
-            Object nameValue = entry.remove("name");
-            if (nameValue != null && !(nameValue instanceof String)) {
-                throw error(at + ".name", "expected a string");
+            JsonNode r = node.get(i);
+            if (!r.isObject()) {
+                throw error(layer.at(at), at, "expected a table, got " + describe(r));
             }
-            String name = nameValue == null ? at : (String) nameValue;
-            if (name.isBlank()) {
-                throw error(at + ".name", "must not be empty");
-            }
-            if (!names.add(name)) {
-                throw error(at + ".name", "'" + name + "' is already the name of an earlier rule");
-            }
-            Object matchValue = entry.remove("match");
-            Match match = matchValue == null ? Match.ANY
-                    : match(at + ".match", bind(at + ".match", matchValue, ConfigFile.MatchSection.class));
-            Actions actions = actions(at, bind(at, entry, ConfigFile.ActionsSection.class));
-            rules.add(new Rule(name, match, actions));
-        }
-        return rules;
-    }
-
-    private <T> T bind(String at, Object value, Class<T> type) throws ConfigException {
-        if (!(value instanceof Map)) {
-            throw error(at, "expected a table");
-        }
-        try {
-            return ConfigLoader.MAPPER.convertValue(value, type);
-        } catch (IllegalArgumentException e) {
-            if (e.getCause() instanceof JacksonException je) {
-                throw ConfigLoader.translate(file, lines, at, je);
-            }
-            throw error(at, ConfigLoader.firstLine(e.getMessage()));
+            rules.add(new RuleSource(layer, at, (ObjectNode) r));
         }
     }
 
-    private Match match(String at, ConfigFile.MatchSection m) throws ConfigException {
+    private void checkKnown(Layer layer, String field, String key, List<String> known) throws ConfigException {
+        if (!known.contains(key)) {
+            throw error(layer.at(field), field, unknownKey(key, known));
+        }
+    }
+
+    static String unknownKey(String key, List<String> known) {
+        return "unknown key '" + key + "'" + Suggest.closest(key, known).map(s -> "; did you mean '" + s + "'?")
+                .orElse("; known keys here: " + String.join(", ", known));
+    }
+
+    // ---- values ------------------------------------------------------------------------------
+
+    Config build() throws ConfigException {
+        Path socket = path(scalars.get("socket"), Config.DEFAULT_SOCKET);
+        Path stateDir = path(scalars.get("state_dir"), Config.DEFAULT_STATE_DIR);
+        Path auditLog = path(scalars.get("audit_log"), Config.DEFAULT_AUDIT_LOG);
+        Map<String, Value> defaults = new HashMap<>();
+        for (String a : ACTIONS) {
+            Value v = scalars.get("defaults." + a);
+            if (v != null) {
+                defaults.put(a, v);
+            }
+        }
+        Actions defaultActions = actions(defaults);
+        List<Rule> policyRules = new ArrayList<>();
+        List<Origin> ruleOrigins = new ArrayList<>();
+        Map<String, Origin> names = new HashMap<>();
+        Map<String, Origin> origins = new LinkedHashMap<>();
+        scalars.forEach((k, v) -> origins.put(k, v.origin()));
+        for (RuleSource r : rules) {
+            int number = policyRules.size() + 1;
+            policyRules.add(rule(r, number, names));
+            ruleOrigins.add(r.layer().at(r.at()));
+            // rule[N].KEY, N counted over all files: where --explain says a rule's value was set
+            r.node().fieldNames().forEachRemaining(k -> origins.put("rule[" + number + "]." + k,
+                    r.layer().at(r.at() + "." + k)));
+        }
+        return new Config(mainFile, socket, stateDir, auditLog, new Policy(policyRules, defaultActions),
+                limits(), audit(auditLog), metrics(),
+                new Config.Sources(List.copyOf(files), Map.copyOf(origins), List.copyOf(ruleOrigins)));
+    }
+
+    private Rule rule(RuleSource r, int number, Map<String, Origin> names) throws ConfigException {
+        Layer layer = r.layer();
+        Map<String, Value> actions = new HashMap<>();
+        Value nameValue = null;
+        Value matchValue = null;
+        for (Iterator<Map.Entry<String, JsonNode>> it = r.node().fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String field = r.at() + "." + e.getKey();
+            checkKnown(layer, field, e.getKey(), RULE);
+            Value v = new Value(e.getValue(), field, layer.at(field));
+            switch (e.getKey()) {
+                case "name" -> nameValue = v;
+                case "match" -> matchValue = v;
+                default -> actions.put(e.getKey(), v);
+            }
+        }
+        String name = nameValue == null ? "rule[" + number + "]" : string(nameValue);
+        if (name.isBlank()) {
+            throw error(nameValue, "must not be empty");
+        }
+        Origin here = nameValue != null ? nameValue.origin() : layer.at(r.at());
+        Origin earlier = names.putIfAbsent(name, here);
+        if (earlier != null) {
+            throw error(nameValue != null ? nameValue : new Value(null, r.at() + ".name", here),
+                    "'" + name + "' is already the name of an earlier rule (" + earlier + ")");
+        }
+        Match match = matchValue == null ? Match.ANY : match(layer, matchValue);
+        return new Rule(name, match, actions(actions));
+    }
+
+    private Match match(Layer layer, Value m) throws ConfigException {
+        if (!m.node().isObject()) {
+            throw error(m, "expected a table (match = { service = \"sshd\" } or [rule.match]), got " + describe(m.node()));
+        }
+        Map<String, Value> c = new HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = m.node().fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String field = m.field() + "." + e.getKey();
+            checkKnown(layer, field, e.getKey(), MATCH);
+            c.put(e.getKey(), new Value(e.getValue(), field, layer.at(field)));
+        }
         return new Match(
-                list(at + ".user", m.user(), Glob::compile),
-                list(at + ".group", m.group(), s -> s),
-                list(at + ".uid", m.uid(), UidRange::parse),
-                list(at + ".service", m.service(), Glob::compile),
-                list(at + ".tty", m.tty(), Glob::compile),
-                list(at + ".rhost", m.rhost(), HostPattern::parse),
-                Optional.ofNullable(m.hasSessionKeyring()));
+                list(c.get("user"), "a glob", false, Glob::compile),
+                list(c.get("group"), "a group name or gid", true, s -> s),
+                list(c.get("uid"), "a uid or a range like \"1000-59999\"", true, UidRange::parse),
+                list(c.get("service"), "a glob", false, Glob::compile),
+                list(c.get("tty"), "a glob", false, Glob::compile),
+                list(c.get("rhost"), "a glob or a CIDR block", false, HostPattern::parse),
+                c.containsKey("has_session_keyring") ? Optional.of(bool(c.get("has_session_keyring")))
+                        : Optional.empty());
     }
 
-    /** A string, a number (uid) or a non-empty list of them, each parsed; errors name the entry. */
-    private <T> Optional<List<T>> list(String at, Object value, Function<String, T> parse) throws ConfigException {
-        if (value == null) {
+    /** A string (or, where {@code integers}, an integer) or a non-empty array of them, each parsed. */
+    private <T> Optional<List<T>> list(Value v, String what, boolean integers, Function<String, T> parse)
+            throws ConfigException {
+        if (v == null) {
             return Optional.empty();
         }
-        List<?> items = value instanceof List<?> l ? l : List.of(value);
-        if (items.isEmpty()) {
-            throw error(at, "an empty list matches nothing; remove the key to match everything");
+        List<JsonNode> items = new ArrayList<>();
+        if (v.node().isArray()) {
+            v.node().forEach(items::add);
+            if (items.isEmpty()) {
+                throw error(v, "an empty list matches nothing; remove the key to match everything");
+            }
+        } else {
+            items.add(v.node());
         }
+        String expected = "expected " + what + (integers ? " (a string or an integer)" : " (a string)")
+                + " or an array of them, got ";
         List<T> out = new ArrayList<>();
-        for (Object item : items) {
-            if (!(item instanceof String) && !(item instanceof Number)) {
-                throw error(at, "expected a string or a list of strings, got " + item);
+        for (JsonNode item : items) {
+            boolean ok = item.isTextual() || (integers && item.isIntegralNumber());
+            if (!ok) {
+                throw error(v, expected + describe(item));
             }
             try {
-                out.add(parse.apply(item.toString()));
+                out.add(parse.apply(item.asText()));
             } catch (IllegalArgumentException e) {
-                throw error(at, e.getMessage());
+                throw error(v, e.getMessage());
             }
         }
         return Optional.of(List.copyOf(out));
     }
 
-    // ---- actions -----------------------------------------------------------------------------
-
-    private Actions actions(String at, ConfigFile.ActionsSection a) throws ConfigException {
-        Integer max = a.maxSessionsPerUser();
-        if (max != null && max < 0) {
-            throw error(at + ".max_sessions_per_user", "must be 0 (no limit) or more, got " + max);
+    private Actions actions(Map<String, Value> a) throws ConfigException {
+        Value max = a.get("max_sessions_per_user");
+        Value revoke = a.get("revoke");
+        Optional<RevokeMode> revokeMode = Optional.empty();
+        if (revoke != null) {
+            JsonNode n = revoke.node();
+            if (!n.isBoolean() && !n.isTextual()) {
+                throw error(revoke, "expected true, false or \"when-unused\", got " + describe(n));
+            }
+            revokeMode = Optional.of(parse(revoke, n.isBoolean() ? n.booleanValue() : n.textValue(),
+                    RevokeMode::fromConfig));
         }
+        Value perm = a.get("permissions");
         return new Actions(
-                convert(at + ".create", a.create(), CreateMode::fromConfig),
-                convert(at + ".revoke", a.revoke(), RevokeMode::fromConfig),
-                convert(at + ".close_action", a.closeAction(), CloseAction::fromConfig),
-                Optional.ofNullable(a.linkUserKeyring()),
-                Optional.ofNullable(a.linkPersistentKeyring()),
-                convert(at + ".owner", a.owner(), Owner::fromConfig),
-                a.permissions() == null ? OptionalInt.empty()
-                        : OptionalInt.of(convert(at + ".permissions", a.permissions(), KeyPermissions::parse).get()),
-                max == null ? OptionalInt.empty() : OptionalInt.of(max),
-                Optional.ofNullable(a.revokeOnExit()));
+                enumValue(a.get("create"), CreateMode::fromConfig),
+                revokeMode,
+                enumValue(a.get("close_action"), CloseAction::fromConfig),
+                optionalBool(a.get("link_user_keyring")),
+                optionalBool(a.get("link_persistent_keyring")),
+                enumValue(a.get("owner"), Owner::fromConfig),
+                perm == null ? OptionalInt.empty() : OptionalInt.of(parse(perm, string(perm), KeyPermissions::parse)),
+                max == null ? OptionalInt.empty() : OptionalInt.of(integer(max, 0, Integer.MAX_VALUE,
+                        "must be 0 (no limit) or more")),
+                optionalBool(a.get("revoke_on_exit")));
     }
 
-    private <S, T> Optional<T> convert(String at, S value, Function<S, T> parse) throws ConfigException {
-        if (value == null) {
-            return Optional.empty();
-        }
+    private <T> Optional<T> enumValue(Value v, Function<String, T> parse) throws ConfigException {
+        return v == null ? Optional.empty() : Optional.of(parse(v, string(v), parse));
+    }
+
+    private <S, T> T parse(Value v, S value, Function<S, T> parse) throws ConfigException {
         try {
-            return Optional.of(parse.apply(value));
+            return parse.apply(value);
         } catch (IllegalArgumentException e) {
-            throw error(at, e.getMessage());
+            throw error(v, e.getMessage());
         }
     }
 
-    // ---- limits and paths --------------------------------------------------------------------
+    private Optional<Boolean> optionalBool(Value v) throws ConfigException {
+        return v == null ? Optional.empty() : Optional.of(bool(v));
+    }
 
-    private Limits limits(ConfigFile.LimitsSection s) throws ConfigException {
+    // ---- limits, audit, metrics, paths -------------------------------------------------------
+
+    private Limits limits() throws ConfigException {
         Limits d = Limits.DEFAULT;
-        if (s == null) {
-            return d;
-        }
         return new Limits(
-                range("max_frame", s.maxFrame(), d.maxFrame(), 256, 65535),
-                range("max_connections", s.maxConnections(), d.maxConnections(), 1, 100_000),
-                range("max_connections_per_uid", s.maxConnectionsPerUid(), d.maxConnectionsPerUid(), 1, 100_000),
-                range("idle_timeout_ms", s.idleTimeoutMs(), d.idleTimeoutMillis(), 100, 3_600_000),
-                range("request_timeout_ms", s.requestTimeoutMs(), d.requestTimeoutMillis(), 100, 600_000));
+                range("limits.max_frame", d.maxFrame(), 256, 65535),
+                range("limits.max_connections", d.maxConnections(), 1, 100_000),
+                range("limits.max_connections_per_uid", d.maxConnectionsPerUid(), 1, 100_000),
+                range("limits.idle_timeout_ms", d.idleTimeoutMillis(), 100, 3_600_000),
+                range("limits.request_timeout_ms", d.requestTimeoutMillis(), 100, 600_000));
     }
 
-    private AuditSettings audit(Path file, ConfigFile.AuditSection s) throws ConfigException {
+    private AuditSettings audit(Path file) throws ConfigException {
         AuditSettings d = AuditSettings.defaults(file);
-        if (s == null) {
-            return d;
-        }
+        Value syslog = scalars.get("audit.syslog");
         return new AuditSettings(file,
-                range("audit", "max_size_mb", s.maxSizeMb(), (int) (d.maxSizeBytes() >> 20), 1, 100_000) * 1024L * 1024L,
-                range("audit", "max_files", s.maxFiles(), d.maxFiles(), 1, 1000),
-                s.syslog() != null && s.syslog(),
-                range("audit", "queue_size", s.queueSize(), d.queueSize(), 0, 10_000_000),
-                range("audit", "queue_timeout_ms", s.queueTimeoutMs(), d.queueTimeoutMillis(), 0, 10_000));
+                range("audit.max_size_mb", (int) (d.maxSizeBytes() >> 20), 1, 100_000) * 1024L * 1024L,
+                range("audit.max_files", d.maxFiles(), 1, 1000),
+                syslog != null && bool(syslog),
+                range("audit.queue_size", d.queueSize(), 0, 10_000_000),
+                range("audit.queue_timeout_ms", d.queueTimeoutMillis(), 0, 10_000));
     }
 
-    private MetricsSettings metrics(ConfigFile.MetricsSection s) throws ConfigException {
-        if (s == null) {
-            return MetricsSettings.OFF;
-        }
-        java.util.Optional<Path> textfile = s.textfile() == null || s.textfile().isEmpty()
-                ? java.util.Optional.empty() : java.util.Optional.of(path("metrics.textfile", s.textfile(), null));
-        return new MetricsSettings(textfile,
-                range("metrics", "interval_ms", s.intervalMs(), MetricsSettings.OFF.intervalMillis(), 1000, 3_600_000));
+    private MetricsSettings metrics() throws ConfigException {
+        Value textfile = scalars.get("metrics.textfile");
+        Optional<Path> file = textfile == null || string(textfile).isEmpty() ? Optional.empty()
+                : Optional.of(path(textfile, null));
+        return new MetricsSettings(file, range("metrics.interval_ms", MetricsSettings.OFF.intervalMillis(), 1000,
+                3_600_000));
     }
 
-    private int range(String key, Integer value, int dflt, int min, int max) throws ConfigException {
-        return range("limits", key, value, dflt, min, max);
+    private int range(String field, int dflt, int min, int max) throws ConfigException {
+        Value v = scalars.get(field);
+        return v == null ? dflt : integer(v, min, max, "must be between " + min + " and " + max);
     }
 
-    private int range(String table, String key, Integer value, int dflt, int min, int max) throws ConfigException {
-        if (value == null) {
+    private Path path(Value v, Path dflt) throws ConfigException {
+        if (v == null) {
             return dflt;
         }
-        if (value < min || value > max) {
-            throw error(table + "." + key, "must be between " + min + " and " + max + ", got " + value);
+        String s = string(v);
+        if (s.isEmpty() || !s.startsWith("/")) {
+            throw error(v, "must be an absolute path, got '" + s + "'");
         }
-        return value;
+        return Path.of(s).normalize();
     }
 
-    private Path path(String key, String value, Path dflt) throws ConfigException {
-        if (value == null) {
-            return dflt;
+    // ---- types, with no coercion ---------------------------------------------------------------
+
+    private String string(Value v) throws ConfigException {
+        if (!v.node().isTextual()) {
+            throw error(v, "expected a string, got " + describe(v.node()));
         }
-        if (value.isEmpty() || !value.startsWith("/")) {
-            throw error(key, "must be an absolute path, got '" + value + "'");
-        }
-        return Path.of(value).normalize();
+        return v.node().textValue();
     }
 
-    private ConfigException error(String field, String reason) {
-        return new ConfigException(file.toString(), lines.lineOf(field), field, reason);
+    private boolean bool(Value v) throws ConfigException {
+        if (!v.node().isBoolean()) {
+            throw error(v, "expected true or false, got " + describe(v.node()));
+        }
+        return v.node().booleanValue();
+    }
+
+    private int integer(Value v, int min, int max, String rangeReason) throws ConfigException {
+        JsonNode n = v.node();
+        if (!n.isIntegralNumber()) {
+            String hint = n.isTextual() && n.textValue().trim().matches("-?[0-9]+")
+                    ? " (write " + n.textValue().trim() + " without quotes)" : "";
+            throw error(v, "expected an integer, got " + describe(n) + hint);
+        }
+        if (!n.canConvertToLong() || n.longValue() < min || n.longValue() > max) {
+            throw error(v, rangeReason + ", got " + n.asText());
+        }
+        return n.intValue();
+    }
+
+    /** The value as TOML writes it, and what it is, for "expected X, got Y". */
+    static String describe(JsonNode n) {
+        if (n.isTextual()) {
+            return "the string \"" + n.textValue() + "\"";
+        }
+        if (n.isIntegralNumber()) {
+            return "the integer " + n.asText();
+        }
+        if (n.isNumber()) {
+            return "the float " + n.decimalValue().toPlainString();
+        }
+        if (n.isBoolean()) {
+            return n.asText();
+        }
+        if (n.isArray()) {
+            return "an array";
+        }
+        if (n.isObject()) {
+            return "a table";
+        }
+        return n.getNodeType().name().toLowerCase();
+    }
+
+    private static ConfigException error(Origin at, String field, String reason) {
+        return new ConfigException(at.file().toString(), at.line(), field, reason);
+    }
+
+    private static ConfigException error(Value v, String reason) {
+        return error(v.origin(), v.field(), reason);
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return List.copyOf(out);
     }
 }

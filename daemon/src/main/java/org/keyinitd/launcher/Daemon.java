@@ -4,15 +4,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 import org.keyinitd.admin.AdminHandler;
 import org.keyinitd.admin.DaemonInfo;
+import org.keyinitd.admin.Reloader;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.config.Config;
 import org.keyinitd.config.ConfigException;
 import org.keyinitd.config.ConfigLoader;
+import org.keyinitd.config.ConfigWarnings;
+import org.keyinitd.config.Limits;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.KeyringService;
 import org.keyinitd.linux.Kernel;
@@ -43,7 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Daemon implements AutoCloseable, DaemonInfo {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
-    private final Config config;
+    /** The configuration in force: the one started with, then each applied reload's. */
+    private volatile Config config;
     private final String version;
     private AuditLog audit;
     private KeyringService keyrings;
@@ -89,7 +94,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             AdminHandler admin = new AdminHandler(this, registry, keyrings, audit, metrics, this::reload);
             server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics));
             server.start();
-            config.metrics().textfile().ifPresent(this::startTextfile);
+            config.metrics().textfile().ifPresent(f -> startTextfile(f, config.metrics().intervalMillis()));
         } catch (IOException | KeyringException | KernelException | RuntimeException e) {
             close();
             throw e;
@@ -101,13 +106,17 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
         log.info("keyinitd {} ready on {} (config {}, pid {}, {} sessions recovered, started in {} ms)", version,
                 config.socket(), config.file(), ProcessHandle.current().pid(), recovered.recovered(),
                 (System.nanoTime() - t0) / 1_000_000);
+        if (config.sources().files().size() > 1) {
+            log.info("configuration: {}", config.sources().files());
+        }
+        ConfigWarnings.check(config, ConfigWarnings.NSS).forEach(w -> log.warn("config warning: {}", w));
     }
 
-    private void startTextfile(Path file) {
+    private void startTextfile(Path file, long intervalMillis) {
         textfile = new TextfileExporter(file, metrics, () -> new TextfileExporter.Gauges(
                 registry.inState(Session.State.OPEN).size(), registry.inState(Session.State.CLOSING).size(),
                 registry.inState(Session.State.REVOKED).size(), audit.dropped(), startedAt.getEpochSecond()));
-        textfile.start(config.metrics().intervalMillis());
+        textfile.start(intervalMillis);
     }
 
     /** The state directory itself 0700; parents it has to create 0755 (the socket may live in one). */
@@ -121,36 +130,88 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
     }
 
     /**
-     * Re-reads the configuration file. A valid file's policy applies to the next login; an
-     * invalid file is rejected and the running policy kept. Settings that only take effect at
-     * start (socket, paths, limits, audit, metrics) are reported, not applied. Both outcomes are
-     * audited. Returns why the file was rejected, or empty.
+     * Re-reads the configuration file (and its drop-ins) and applies it whole, or rejects it
+     * whole and keeps the running configuration. Applied at run time: the policy (next login),
+     * {@code audit_log} and {@code [audit]} (between two audit lines; see AuditLog.reconfigure),
+     * {@code [metrics]} (the textfile writer is restarted). Refused, naming the key, because
+     * they are fixed while the daemon runs: {@code socket} (bound), {@code state_dir} (the
+     * registry keyring's name is derived from it), {@code [limits]} (the socket server and the
+     * keyring worker are built with them) and {@code audit.queue_size} (the queue is allocated at
+     * start). Both outcomes are audited ({@code config.reload}); warnings are logged.
      */
-    public synchronized Optional<String> reload() {
+    public synchronized Reloader.Result reload() {
         if (service == null) {
-            return Optional.of("the daemon is not running");
+            return Reloader.Result.rejected("the daemon is not running");
         }
+        Config running = config;
         Config next;
         try {
-            next = ConfigLoader.load(config.file());
+            next = ConfigLoader.load(running.file());
         } catch (ConfigException e) {
-            log.error("reload rejected, keeping the running policy: {}", e.getMessage());
-            audit.record(AuditEvent.of("config.reload", "rejected").with("config", config.file().toString())
-                    .with("reason", e.getMessage()).build());
-            return Optional.of(e.getMessage());
+            return rejected(e.getMessage());
+        }
+        List<String> fixed = fixedAtStart(running, next);
+        if (!fixed.isEmpty()) {
+            return rejected(String.join("; ", fixed));
+        }
+        if (!next.audit().equals(running.audit())) {
+            try {
+                audit.reconfigure(next.audit(), running.audit());
+            } catch (IOException | RuntimeException e) {
+                return rejected(next.sources().of("audit_log").map(o -> o + ": ").orElse("")
+                        + "audit_log: cannot open " + next.audit().file() + ": " + e.getMessage());
+            }
+            log.info("reload: audit settings applied ({})", next.audit());
+        }
+        if (!next.metrics().equals(running.metrics())) {
+            if (textfile != null) {
+                textfile.close();
+                textfile = null;
+            }
+            next.metrics().textfile().ifPresent(f -> startTextfile(f, next.metrics().intervalMillis()));
+            log.info("reload: metrics settings applied ({})", next.metrics());
         }
         service.setPolicy(next.policy());
+        config = next;
         configLoadedAt = Instant.now();
-        if (!next.socket().equals(config.socket()) || !next.stateDir().equals(config.stateDir())
-                || !next.auditLog().equals(config.auditLog()) || !next.limits().equals(config.limits())
-                || !next.audit().equals(config.audit()) || !next.metrics().equals(config.metrics())) {
-            log.warn("reload: socket, state_dir, audit_log, [limits], [audit] and [metrics] changes take effect "
-                    + "at the next start");
-        }
-        audit.record(AuditEvent.of("config.reload", "ok").with("config", config.file().toString())
+        List<String> warnings = ConfigWarnings.check(next, ConfigWarnings.NSS);
+        warnings.forEach(w -> log.warn("config warning: {}", w));
+        audit.record(AuditEvent.of("config.reload", "ok").with("config", running.file().toString())
                 .with("rules", next.policy().rules().size()).build());
-        log.info("reloaded {}: {} rules", config.file(), next.policy().rules().size());
-        return Optional.empty();
+        log.info("reloaded {} ({} files): {} rules", running.file(), next.sources().files().size(),
+                next.policy().rules().size());
+        return Reloader.Result.applied(warnings);
+    }
+
+    private Reloader.Result rejected(String reason) {
+        log.error("reload rejected, keeping the running configuration: {}", reason);
+        audit.record(AuditEvent.of("config.reload", "rejected").with("config", config.file().toString())
+                .with("reason", reason).build());
+        return Reloader.Result.rejected(reason);
+    }
+
+    /** The keys a reload cannot change, each named with where the new value is written. */
+    static List<String> fixedAtStart(Config running, Config next) {
+        List<String> out = new ArrayList<>();
+        fixed(out, next, "socket", running.socket(), next.socket());
+        fixed(out, next, "state_dir", running.stateDir(), next.stateDir());
+        Limits a = running.limits();
+        Limits b = next.limits();
+        fixed(out, next, "limits.max_frame", a.maxFrame(), b.maxFrame());
+        fixed(out, next, "limits.max_connections", a.maxConnections(), b.maxConnections());
+        fixed(out, next, "limits.max_connections_per_uid", a.maxConnectionsPerUid(), b.maxConnectionsPerUid());
+        fixed(out, next, "limits.idle_timeout_ms", a.idleTimeoutMillis(), b.idleTimeoutMillis());
+        fixed(out, next, "limits.request_timeout_ms", a.requestTimeoutMillis(), b.requestTimeoutMillis());
+        fixed(out, next, "audit.queue_size", running.audit().queueSize(), next.audit().queueSize());
+        return out;
+    }
+
+    private static void fixed(List<String> out, Config next, String key, Object was, Object now) {
+        if (!was.equals(now)) {
+            out.add(next.sources().of(key).map(o -> o + ": ").orElse(next.file() + ": ") + key
+                    + ": cannot change while keyinitd runs (running with " + was + ", the file now says " + now
+                    + "); restart keyinitd to apply it, or put it back");
+        }
     }
 
     @Override

@@ -62,7 +62,8 @@ final class Explainer {
         out.printf("module:  force=%s revoke=%s%n", login.moduleFlags().force(), login.moduleFlags().revoke());
         int total = config.policy().rules().size();
         out.printf("matched: %s%n", e.rule()
-                .map(r -> "rule \"" + r.name() + "\" (" + (e.ruleIndex() + 1) + " of " + total + ")")
+                .map(r -> "rule \"" + r.name() + "\" (" + (e.ruleIndex() + 1) + " of " + total + ", "
+                        + config.sources().rules().get(e.ruleIndex()) + ")")
                 .orElse("no rule (" + total + " rules); [defaults] apply"));
         PolicyDecision d = e.decision();
         out.printf("result:  %s%n", switch (d.action()) {
@@ -81,9 +82,22 @@ final class Explainer {
         values.put("revoke_on_exit", Boolean.toString(d.revokeOnExit()));
         values.put("max_sessions_per_user", d.maxSessionsPerUser() == 0 ? "0 (no limit)" : Integer.toString(d.maxSessionsPerUser()));
         for (Map.Entry<String, String> v : values.entrySet()) {
-            out.printf("  %-24s %-14s (%s)%n", v.getKey(), v.getValue(), e.sources().get(v.getKey()));
+            out.printf("  %-24s %-14s (%s)%n", v.getKey(), v.getValue(), source(config, e, v.getKey()));
         }
         out.flush();
+    }
+
+    /** Where the value came from, with the file and line that set it (a drop-in, or the main file). */
+    private static String source(Config config, Policy.Explanation e, String key) {
+        String source = e.sources().get(key);
+        if (source.equals("[defaults]")) {
+            return source + config.sources().of("defaults." + key).map(o -> " " + o).orElse("");
+        }
+        if (source.startsWith("rule ") && e.rule().isPresent()) {
+            return source + " " + config.sources().of("rule[" + (e.ruleIndex() + 1) + "]." + key)
+                    .orElse(config.sources().rules().get(e.ruleIndex()));
+        }
+        return source;
     }
 
     private static Map<String, String> parse(List<String> args) throws UsageException {

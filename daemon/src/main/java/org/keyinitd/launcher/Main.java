@@ -9,6 +9,7 @@ import org.keyinitd.admin.Ctl;
 import org.keyinitd.config.Config;
 import org.keyinitd.config.ConfigException;
 import org.keyinitd.config.ConfigLoader;
+import org.keyinitd.config.ConfigWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -31,7 +32,11 @@ public final class Main implements Callable<Integer> {
     static final int EXIT_USAGE = 2;
     static final int EXIT_CONFIG = 3;
 
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
+    // No static Logger: `keyinitd.jar ctl` starts here too, and initializing Logback (reading
+    // logback.xml) would cost keyinitctl a tenth of a second for nothing.
+    private static Logger log() {
+        return LoggerFactory.getLogger(Main.class);
+    }
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "configuration file (default: ${DEFAULT-VALUE})")
     Path config = Config.DEFAULT_FILE;
@@ -70,8 +75,12 @@ public final class Main implements Callable<Integer> {
             return EXIT_CONFIG;
         }
         if (checkConfig) {
-            out.printf("%s: OK (%d rules)%n", config, cfg.policy().rules().size());
+            out.println(ConfigLoader.summary(cfg));
             out.flush();
+            for (String warning : ConfigWarnings.check(cfg, ConfigWarnings.NSS)) {
+                err.println("keyinitd: warning: " + warning);
+            }
+            err.flush();
             return 0;
         }
         if (explain != null) {
@@ -107,7 +116,7 @@ public final class Main implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        log.info("stopping on signal");
+        log().info("stopping on signal");
         daemon.close();
         return 0;
     }

@@ -58,6 +58,8 @@ public final class TextfileExporter implements AutoCloseable {
     void write() throws IOException {
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
         Files.writeString(tmp, render(), StandardCharsets.UTF_8);
+        // 0644 whatever the umask (the unit sets UMask=0077): node_exporter runs as its own user.
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

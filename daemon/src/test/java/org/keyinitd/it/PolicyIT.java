@@ -163,8 +163,10 @@ class PolicyIT {
         Commands.Result explain = keyinitd("--config", daemon.config().toString(), "--explain",
                 "user=" + alice.name(), "service=persist", "tty=pts/1", "rhost=10.0.0.5");
         assertThat(explain.exit()).as(explain.output()).isZero();
-        assertThat(explain.output()).contains("matched: rule \"persistent\" (1 of 4)")
-                .containsPattern("link_persistent_keyring\\s+true\\s+\\(rule persistent\\)")
+        // --explain names the file and line of the rule and of each value it set
+        assertThat(explain.output()).contains("matched: rule \"persistent\" (1 of 4, " + daemon.config() + ":4)")
+                .containsPattern("link_persistent_keyring\\s+true\\s+\\(rule persistent "
+                        + java.util.regex.Pattern.quote(daemon.config() + ":9") + "\\)")
                 .containsPattern("owner\\s+user\\s+\\(built-in default\\)")
                 .contains("uid=" + alice.uid());
     }
