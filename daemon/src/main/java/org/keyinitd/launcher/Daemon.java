@@ -7,12 +7,12 @@ import java.time.Instant;
 import java.util.Optional;
 import org.keyinitd.admin.AdminHandler;
 import org.keyinitd.admin.DaemonInfo;
-import java.nio.file.attribute.PosixFilePermissions;
 import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.config.Config;
 import org.keyinitd.config.ConfigException;
 import org.keyinitd.config.ConfigLoader;
+import org.keyinitd.fs.TrustedPaths;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.KeyringService;
 import org.keyinitd.linux.Kernel;
@@ -84,7 +84,8 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             deferred = new DeferredRevoker(keyrings, registry, audit);
             deferred.start();
             AdminHandler admin = new AdminHandler(this, registry, keyrings, audit, metrics, this::reload);
-            server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics));
+            server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics),
+                    new LimitedRequests(audit)::report);
             server.start();
             config.metrics().textfile().ifPresent(this::startTextfile);
         } catch (IOException | KeyringException | KernelException | RuntimeException e) {
@@ -107,14 +108,12 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
         textfile.start(config.metrics().intervalMillis());
     }
 
-    /** The state directory itself 0700; parents it has to create 0755 (the socket may live in one). */
+    /**
+     * The state directory itself 0700 (whatever the umask); parents it has to create 0755 (the
+     * socket may live in one). It and its parents must be root's alone, or the daemon refuses to start.
+     */
     private void prepareStateDir() throws IOException {
-        Path dir = config.stateDir().toAbsolutePath();
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir.getParent(),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
+        TrustedPaths.prepareDirectory(config.stateDir(), "rwx------", "state_dir");
     }
 
     /**
@@ -148,6 +147,15 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
                 .with("rules", next.policy().rules().size()).build());
         log.info("reloaded {}: {} rules", config.file(), next.policy().rules().size());
         return Optional.empty();
+    }
+
+    /** SIGUSR1: reopens the audit log by name (after logrotate); the daemon log is stderr, nothing to do. */
+    public void reopenLogs() {
+        AuditLog a = audit;
+        if (a != null) {
+            a.reopen();
+            log.info("reopened the audit log {}", config.auditLog());
+        }
     }
 
     @Override
