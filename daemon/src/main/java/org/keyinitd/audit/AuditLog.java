@@ -346,7 +346,7 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    private static String encode(AuditEvent event) throws JsonProcessingException {
+    static String encode(AuditEvent event) throws JsonProcessingException {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("ts", event.ts().toString());
         line.put("event", event.event());
