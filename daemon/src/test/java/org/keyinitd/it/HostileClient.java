@@ -123,7 +123,7 @@ public final class HostileClient {
      * terminal escapes. Prints "flood-started" after the first 100, then one result line.
      */
     private static void refusedFlood(String socket, int total) throws Exception {
-        String junk = "\r\n2026-01-01T00:00:00Z INFO forged \u001b[2J\u001b]0;pwned\u0007\u0001".repeat(4);
+        String junk = "\r\n2026-01-01T00:00:00Z INFO forged \u001b[2J\u001b]0;pwned\u0007\u0001".repeat(20);
         byte[] frame = request(Op.OPEN, new OpenRequest(junk.substring(0, 250), "root", 0, 0,
                 java.util.Optional.of(junk.substring(0, 250)), java.util.Optional.of((junk + junk + junk).substring(0, 1000)),
                 java.util.Optional.of(junk.substring(0, 250)), new ModuleFlags(false, false, false), false).toFields());
@@ -171,7 +171,8 @@ public final class HostileClient {
         int busy = 0;
         for (int i = 0; i < n; i++) {
             UnixSocketChannel ch = connect(socket);
-            ch.setOption(UnixSocketOptions.SO_RCVTIMEO, 2000);
+            try {
+                ch.setOption(UnixSocketOptions.SO_RCVTIMEO, 2000);
             ch.write(ByteBuffer.wrap(header(MAGIC, 1, Op.PING.code(), 0)));
             ByteBuffer head = ByteBuffer.allocate(FrameCodec.HEADER_SIZE);
             while (head.hasRemaining() && ch.read(head) > 0) {
@@ -186,6 +187,10 @@ public final class HostileClient {
                 held.add(ch);
             } else {
                 busy++;
+                ch.close();
+            }
+            } catch (IOException e) {
+                busy++; // refused and closed before our PING went out
                 ch.close();
             }
         }
