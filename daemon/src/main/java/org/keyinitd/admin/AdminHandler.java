@@ -16,6 +16,8 @@ import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.SessionKeyrings;
+import org.keyinitd.linux.LoginIds;
+import org.keyinitd.service.SessionAudit;
 import org.keyinitd.metrics.Latency;
 import org.keyinitd.metrics.Metrics;
 import org.keyinitd.policy.CloseAction;
@@ -57,8 +59,10 @@ public final class AdminHandler {
 
     public Reply handle(PeerCredentials peer, Op op, Fields fields) {
         if (!peer.isRoot()) {
-            audit.record(AuditEvent.of("admin.denied", "denied").with("op", op.name())
-                    .with("pid", peer.pid()).with("peer_uid", peer.uid()).build());
+            LoginIds ids = LoginIds.of(peer.pid());
+            audit.record(AuditEvent.of("admin.denied", "denied").noise(true).with("op", op.name())
+                    .with("peer_pid", peer.pid()).with("peer_uid", peer.uid())
+                    .with("peer_auid", ids.auid()).with("peer_ses", ids.ses()).build());
             log.warn("{}: admin op {} denied: not root", peer, op);
             return Reply.error(op.code(), Status.DENIED, "permission denied: keyinitctl needs root");
         }
@@ -192,11 +196,10 @@ public final class AdminHandler {
     }
 
     private void record(PeerCredentials peer, Session s, String outcome, String reason) {
-        audit.record(AuditEvent.of("admin.revoke", outcome)
-                .with("session", s.id()).with("user", s.user()).with("uid", s.uid()).with("service", s.service())
-                .with("tty", s.tty()).with("rhost", s.rhost()).with("keyring", s.keyringSerial())
-                .with("rule", s.rule()).with("reason", reason.isEmpty() ? null : reason)
-                .with("by_uid", peer.uid()).with("by_pid", peer.pid()).build());
+        LoginIds admin = LoginIds.of(peer.pid());
+        audit.record(SessionAudit.session("admin.revoke", outcome, s).with("reason", reason)
+                .with("peer_pid", peer.pid()).with("peer_uid", peer.uid())
+                .with("peer_auid", admin.auid()).with("peer_ses", admin.ses()).build());
         log.info("{}: admin revoked session {} of {} (keyring {}): {}", peer, s.id(), s.user(), s.keyringSerial(),
                 reason.isEmpty() ? "no reason given" : reason);
     }

@@ -58,18 +58,35 @@ public final class Ctl {
         return new CommandLine(new Ctl()).execute(args);
     }
 
-    Path socketPath() {
+    /** The configuration named by -c (or the default file, when it exists) is broken or missing. */
+    static final class BadConfigException extends Exception {
+        BadConfigException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * {@code --socket}, else the socket of the configuration: the file given with {@code -c} (which
+     * must exist and be valid), else the default file if there is one, else the default socket.
+     * A broken file is an error, never a silent switch to the default daemon.
+     */
+    Path socketPath() throws BadConfigException {
         if (socket != null) {
             return socket;
         }
-        if (Files.exists(config)) {
-            try {
-                return ConfigLoader.load(config).socket();
-            } catch (ConfigException e) {
-                return Config.DEFAULT_SOCKET; // check-config reports the mistake; here the default is the best guess
+        boolean given = !config.equals(Config.DEFAULT_FILE);
+        if (!Files.exists(config)) {
+            if (given) {
+                throw new BadConfigException("configuration file " + config + " does not exist");
             }
+            return Config.DEFAULT_SOCKET;
         }
-        return Config.DEFAULT_SOCKET;
+        try {
+            return ConfigLoader.load(config).socket();
+        } catch (ConfigException e) {
+            throw new BadConfigException("cannot use configuration " + config + ": " + e.getMessage()
+                    + " (fix it, or name the daemon with --socket)");
+        }
     }
 
     /** Sends one admin request and turns the outcome into output and an exit status. */
@@ -77,8 +94,16 @@ public final class Ctl {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Reply reply;
+        Path target;
         try {
-            reply = new AdminClient(socketPath(), timeoutMillis).call(op, fields);
+            target = socketPath();
+        } catch (BadConfigException e) {
+            err.println("keyinitctl: " + e.getMessage());
+            err.flush();
+            return EXIT_CONFIG;
+        }
+        try {
+            reply = new AdminClient(target, timeoutMillis).call(op, fields);
         } catch (AdminClient.UnreachableException e) {
             err.println("keyinitctl: " + e.getMessage());
             err.flush();

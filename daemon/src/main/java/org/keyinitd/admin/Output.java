@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.keyinitd.audit.Escape;
 
 /** keyinitctl's human-readable output: aligned columns, units spelled out. */
 final class Output {
@@ -14,7 +15,8 @@ final class Output {
     static void status(JsonNode s, PrintWriter out) {
         out.printf("keyinitd %s, pid %d, up %s%n", s.path("version").asText(), s.path("pid").asLong(),
                 duration(s.path("uptime_seconds").asLong()));
-        out.printf("%-10s %s (loaded %s)%n", "config:", s.path("config").asText(), s.path("config_loaded_at").asText());
+        out.printf("%-10s %s (loaded %s)%n", "config:", Escape.line(s.path("config").asText()),
+                s.path("config_loaded_at").asText());
         JsonNode ss = s.path("sessions");
         out.printf("%-10s %d open, %d closing (revocation deferred), %d revoked%n", "sessions:",
                 ss.path("open").asLong(), ss.path("closing").asLong(), ss.path("revoked").asLong());
@@ -47,6 +49,7 @@ final class Output {
         int[] width = new int[head.length];
         for (String[] r : rows) {
             for (int i = 0; i < r.length; i++) {
+                r[i] = Escape.line(r[i]); // user, tty, rhost, rule come from logins: no rows, no escapes
                 width[i] = Math.max(width[i], r[i].length());
             }
         }
@@ -64,6 +67,7 @@ final class Output {
     }
 
     private static String text(JsonNode n) {
+        // (escaped with the other cells in sessions())
         return n.isMissingNode() || n.isNull() ? "-" : n.asText();
     }
 

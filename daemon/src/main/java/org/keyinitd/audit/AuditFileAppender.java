@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Set;
 import org.keyinitd.config.AuditSettings;
+import org.keyinitd.fs.TrustedPaths;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -42,6 +43,7 @@ final class AuditFileAppender extends RollingFileAppender<ILoggingEvent> {
     static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-x---");
 
     private final Path file;
+    private volatile long inode = -1;
 
     private AuditFileAppender(Path file) {
         this.file = file;
@@ -55,9 +57,8 @@ final class AuditFileAppender extends RollingFileAppender<ILoggingEvent> {
             throw new IOException("audit log path must not contain '%': " + file);
         }
         Path dir = file.getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIR_MODE));
-        }
+        TrustedPaths.prepareDirectory(dir, "rwxr-x---", "audit log directory");
+        TrustedPaths.requireRootFile(file, "audit log");
 
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(ctx);
@@ -104,10 +105,51 @@ final class AuditFileAppender extends RollingFileAppender<ILoggingEvent> {
         return appender;
     }
 
+    /**
+     * Creates the file 0640 if missing, refuses a symlink or anything not a regular root-owned file
+     * (the directory is root's alone, so what lstat saw here is what gets opened), opens it for
+     * append and remembers its inode, so that {@link #subAppend} notices an outside rotation.
+     */
     @Override
     public void openFile(String fileName) throws IOException {
-        createWithMode(Path.of(fileName));
+        Path path = Path.of(fileName);
+        createWithMode(path);
+        TrustedPaths.requireRootFile(path, "audit log");
         super.openFile(fileName);
+        inode = inode(path);
+    }
+
+    /**
+     * Before each line: if the name no longer leads to the file being written (logrotate moved it
+     * away, with or without creating a new one), reopens by name, so lines never keep going to a
+     * rotated file. One lstat per line, as the size check already costs.
+     */
+    @Override
+    protected void subAppend(ILoggingEvent event) {
+        if (inode(file) != inode) {
+            reopen();
+        }
+        super.subAppend(event);
+    }
+
+    /** Closes the file and opens it again by name (creating it 0640 if missing). */
+    void reopen() {
+        streamWriteLock.lock();
+        try {
+            openFile(getFile());
+        } catch (IOException e) {
+            LoggerFactory.getLogger(AuditLog.class).error("cannot reopen audit log {}: {}", file, e.getMessage());
+        } finally {
+            streamWriteLock.unlock();
+        }
+    }
+
+    private static long inode(Path p) {
+        try {
+            return (Long) Files.getAttribute(p, "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     @Override

@@ -53,15 +53,19 @@ public final class AuditLog implements AutoCloseable {
     public static final String LOGGER_NAME = "keyinitd.audit";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    static {
+        JSON.getFactory().setCharacterEscapes(new JsonEscapes());
+    }
     private static final org.slf4j.Logger log = LoggerFactory.getLogger(AuditLog.class);
     private static final String FQCN = AuditLog.class.getName();
     private static final int BATCH = 1024;
 
-    /** An encoded line and the event's instant (which the syslog timestamp shows). */
-    private record Line(Instant ts, String json) {
+    /** An encoded line, the event's instant (which the syslog timestamp shows) and its severity. */
+    private record Line(Instant ts, String json, Severity severity) {
     }
 
-    private static final Line STOP = new Line(Instant.EPOCH, "");
+    private static final Line STOP = new Line(Instant.EPOCH, "", Severity.INFO);
 
     private final Logger logger;
     private volatile List<Appender<ILoggingEvent>> appenders; // replaced only by reconfigure(), under appendLock
@@ -78,6 +82,7 @@ public final class AuditLog implements AutoCloseable {
     private final ReportGate dropReport = new ReportGate();
     private final ReportGate writeReport = new ReportGate();
     private final ReportGate listenerReport = new ReportGate();
+    private final ReportGate waitReport = new ReportGate();
     private final List<Consumer<AuditEvent>> listeners = new CopyOnWriteArrayList<>();
 
     /**
@@ -186,7 +191,7 @@ public final class AuditLog implements AutoCloseable {
             log.error("cannot encode audit event {}: {}", event.event(), e.getMessage());
             return;
         }
-        Line line = new Line(event.ts(), json);
+        Line line = new Line(event.ts(), json, event.severity());
         boolean accepted;
         boolean afterClose;
         Lock shared = state.readLock();
@@ -198,8 +203,10 @@ public final class AuditLog implements AutoCloseable {
             } else if (queue == null) {
                 write(line);
                 accepted = true;
+            } else if (event.noise()) {
+                accepted = offerNoise(line);
             } else {
-                accepted = offer(line);
+                accepted = put(line);
             }
         } finally {
             shared.unlock();
@@ -281,12 +288,52 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    private boolean offer(Line line) {
+    /**
+     * A real event waits for room as long as the writer lives: never dropped. Past
+     * queueTimeoutMillis the daemon log says logins are waiting for the disk (at most every 10 s).
+     */
+    private boolean put(Line line) {
+        boolean interrupted = false;
+        boolean reported = false;
         try {
-            return queue.offer(line, offerTimeoutNanos, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return queue.offer(line);
+            while (true) {
+                try {
+                    if (queue.offer(line, offerTimeoutNanos, TimeUnit.NANOSECONDS)) {
+                        return true;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+                if (!writer.isAlive()) {
+                    return queue.offer(line);
+                }
+                if (!reported && waitReport.tryPass()) {
+                    reported = true;
+                    log.error("audit queue full ({} lines waiting for the disk for over {} ms): requests wait for "
+                            + "their audit line", queueSize, TimeUnit.NANOSECONDS.toMillis(offerTimeoutNanos));
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Noise never waits and may fill only half the queue, so it can never take the room a real
+     * event needs; past that it is dropped and counted.
+     */
+    private boolean offerNoise(Line line) {
+        return queue.size() < Math.max(1, queueSize / 2) && queue.offer(line);
+    }
+
+    /** Reopens the audit file by its name (SIGUSR1, after an outside rotation). */
+    public void reopen() {
+        for (Appender<ILoggingEvent> a : appenders) {
+            if (a instanceof AuditFileAppender f) {
+                f.reopen();
+            }
         }
     }
 
@@ -297,8 +344,7 @@ public final class AuditLog implements AutoCloseable {
                 log.error("audit line recorded after the audit log was closed, not written: {} audit lines dropped so far",
                         n);
             } else {
-                log.error("audit queue full ({} lines waiting for the disk for over {} ms): {} audit lines dropped so far",
-                        queueSize, TimeUnit.NANOSECONDS.toMillis(offerTimeoutNanos), n);
+                log.error("audit queue over half full: {} rate-limited lines from unprivileged peers dropped so far", n);
             }
         }
     }
@@ -324,7 +370,12 @@ public final class AuditLog implements AutoCloseable {
     }
 
     private void write(Line line) {
-        LoggingEvent event = new LoggingEvent(FQCN, logger, Level.INFO, line.json(), null, null);
+        Level level = switch (line.severity()) {
+            case ERROR -> Level.ERROR;
+            case WARNING -> Level.WARN;
+            case INFO -> Level.INFO;
+        };
+        LoggingEvent event = new LoggingEvent(FQCN, logger, level, line.json(), null, null);
         event.setInstant(line.ts());
         try {
             synchronized (appendLock) {
@@ -337,7 +388,7 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    private static String encode(AuditEvent event) throws JsonProcessingException {
+    static String encode(AuditEvent event) throws JsonProcessingException {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("ts", event.ts().toString());
         line.put("event", event.event());

@@ -1,5 +1,6 @@
 package org.keyinitd.audit;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import java.io.IOException;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * Sends each audit line to the local syslog daemon the way syslog(3) does: one datagram on the
  * {@code /dev/log} Unix socket, RFC 3164 form without a host name,
  * {@code <86>Mmm dd HH:mm:ss keyinitd-audit[PID]: {json}} (86 = facility authpriv (10) * 8 +
- * severity info (6); the day is space-padded and the time local, as syslog(3) writes them).
+ * severity info (6); a denial is sent as warning (84), an error as err (83); the day is space-padded and the time local, as syslog(3) writes them).
  * Logback's own SyslogAppender only speaks UDP to port 514, which neither rsyslog nor journald
  * listen on by default.
  *
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
 final class LocalSyslogAppender extends AppenderBase<ILoggingEvent> {
     static final Path DEV_LOG = Path.of("/dev/log");
     static final String TAG = "keyinitd-audit";
-    static final int PRIORITY = 10 * 8 + 6; // LOG_AUTHPRIV | LOG_INFO
+    static final int FACILITY = 10 * 8; // LOG_AUTHPRIV
+    static final int PRIORITY = FACILITY + 6; // LOG_AUTHPRIV | LOG_INFO
     static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("MMM ppd HH:mm:ss", Locale.US);
 
     private static final Logger log = LoggerFactory.getLogger(LocalSyslogAppender.class);
@@ -51,9 +53,19 @@ final class LocalSyslogAppender extends AppenderBase<ILoggingEvent> {
         setName("audit-syslog");
     }
 
-    /** The datagram for {@code line} logged at {@code ts}. */
+    /** The datagram for {@code line} logged at {@code ts}, severity info. */
     String format(Instant ts, String line) {
-        return "<" + PRIORITY + ">" + TIMESTAMP.format(ts.atZone(zone)) + header + line;
+        return format(ts, line, Level.INFO);
+    }
+
+    /** The datagram for {@code line} logged at {@code ts}: error, warning or info as the outcome says. */
+    String format(Instant ts, String line, Level level) {
+        int severity = switch (level.toInt()) {
+            case Level.ERROR_INT -> Severity.ERROR.syslog();
+            case Level.WARN_INT -> Severity.WARNING.syslog();
+            default -> Severity.INFO.syslog();
+        };
+        return "<" + (FACILITY + severity) + ">" + TIMESTAMP.format(ts.atZone(zone)) + header + line;
     }
 
     /** Lines that could not be handed to the syslog socket. */
@@ -63,7 +75,8 @@ final class LocalSyslogAppender extends AppenderBase<ILoggingEvent> {
 
     @Override
     protected void append(ILoggingEvent event) {
-        byte[] datagram = format(event.getInstant(), event.getFormattedMessage()).getBytes(StandardCharsets.UTF_8);
+        byte[] datagram = format(event.getInstant(), event.getFormattedMessage(), event.getLevel())
+                .getBytes(StandardCharsets.UTF_8);
         try {
             if (channel == null) {
                 channel = openChannel();

@@ -17,6 +17,7 @@ import org.keyinitd.config.ConfigException;
 import org.keyinitd.config.ConfigLoader;
 import org.keyinitd.config.ConfigWarnings;
 import org.keyinitd.config.Limits;
+import org.keyinitd.fs.TrustedPaths;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.KeyringService;
 import org.keyinitd.linux.Kernel;
@@ -92,7 +93,8 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             deferred = new DeferredRevoker(keyrings, registry, audit);
             deferred.start();
             AdminHandler admin = new AdminHandler(this, registry, keyrings, audit, metrics, this::reload);
-            server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics));
+            server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics),
+                    new LimitedRequests(audit)::report);
             server.start();
             config.metrics().textfile().ifPresent(f -> startTextfile(f, config.metrics().intervalMillis()));
         } catch (IOException | KeyringException | KernelException | RuntimeException e) {
@@ -119,14 +121,12 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
         textfile.start(intervalMillis);
     }
 
-    /** The state directory itself 0700; parents it has to create 0755 (the socket may live in one). */
+    /**
+     * The state directory itself 0700 (whatever the umask); parents it has to create 0755 (the
+     * socket may live in one). It and its parents must be root's alone, or the daemon refuses to start.
+     */
     private void prepareStateDir() throws IOException {
-        Path dir = config.stateDir().toAbsolutePath();
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir.getParent(),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
+        TrustedPaths.prepareDirectory(config.stateDir(), "rwx------", "state_dir");
     }
 
     /**
@@ -211,6 +211,15 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             out.add(next.sources().of(key).map(o -> o + ": ").orElse(next.file() + ": ") + key
                     + ": cannot change while keyinitd runs (running with " + was + ", the file now says " + now
                     + "); restart keyinitd to apply it, or put it back");
+        }
+    }
+
+    /** SIGUSR1: reopens the audit log by name (after logrotate); the daemon log is stderr, nothing to do. */
+    public void reopenLogs() {
+        AuditLog a = audit;
+        if (a != null) {
+            a.reopen();
+            log.info("reopened the audit log {}", config.auditLog());
         }
     }
 

@@ -111,6 +111,7 @@ public final class Main implements Callable<Integer> {
         Signal.handle(new Signal("TERM"), sig -> stop.countDown());
         Signal.handle(new Signal("INT"), sig -> stop.countDown());
         Signal.handle(new Signal("HUP"), sig -> daemon.reload());
+        Signal.handle(new Signal("USR1"), sig -> daemon.reopenLogs());
         try {
             stop.await();
         } catch (InterruptedException e) {

@@ -7,9 +7,11 @@ import jnr.unixsocket.UnixSocketChannel;
 import org.keyinitd.config.Limits;
 import org.keyinitd.protocol.FrameCodec;
 import org.keyinitd.protocol.Header;
+import org.keyinitd.protocol.Op;
 import org.keyinitd.protocol.ProtocolException;
 import org.keyinitd.protocol.Reply;
 import org.keyinitd.protocol.Request;
+import org.keyinitd.protocol.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,10 +31,12 @@ final class Connection implements Runnable {
     private final RequestHandler handler;
     private final Runnable onClose;
     private final BooleanSupplier stopping;
+    private final RequestBudget budget;
 
     Connection(UnixSocketChannel channel, PeerCredentials peer, Limits limits, RequestHandler handler,
-               Runnable onClose, BooleanSupplier stopping) {
+               RequestBudget budget, Runnable onClose, BooleanSupplier stopping) {
         this.stopping = stopping;
+        this.budget = budget;
         this.channel = channel;
         this.peer = peer;
         this.limits = limits;
@@ -67,8 +71,16 @@ final class Connection implements Runnable {
             try {
                 header = FrameCodec.decodeHeader(head, limits.maxFrame());
             } catch (ProtocolException e) {
-                log.warn("{}: closing connection: {}", peer, e.getMessage());
+                if (budget.admit(peer.uid())) {
+                    log.warn("{}: closing connection: {}", peer, e.getMessage());
+                }
                 send(Reply.error(rawOp, e.status(), e.getMessage()));
+                return;
+            }
+            // A PING writes nothing; every other frame from a non-root peer may, so it costs a token.
+            if (header.op() != Op.PING.code() && !budget.admit(peer.uid())) {
+                send(Reply.error(header.op(), Status.BUSY, "rate limited: too many requests from uid " + peer.uid()
+                        + "; try again later"));
                 return;
             }
             ByteBuffer body = ByteBuffer.allocate(header.bodyLength());
@@ -117,16 +129,23 @@ final class Connection implements Runnable {
         while (buf.hasRemaining()) {
             int n = channel.read(buf);
             if (n < 0) {
-                log.warn("{}: hung up in the middle of a frame {} ({} of {} bytes)", peer, what, buf.position(),
+                warnBudgeted("{}: hung up in the middle of a frame {} ({} of {} bytes)", peer, what, buf.position(),
                         buf.capacity());
                 return false;
             }
             if (System.nanoTime() > deadline) {
-                log.warn("{}: frame {} not complete within {} ms, closing", peer, what, limits.requestTimeoutMillis());
+                warnBudgeted("{}: frame {} not complete within {} ms, closing", peer, what, limits.requestTimeoutMillis());
                 return false;
             }
         }
         return true;
+    }
+
+    /** A warning about the peer's framing: non-root peers pay for it from their budget. */
+    private void warnBudgeted(String format, Object... args) {
+        if (budget.admit(peer.uid())) {
+            log.warn(format, args);
+        }
     }
 
     private void send(Reply reply) throws IOException {

@@ -7,6 +7,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -42,13 +45,36 @@ public final class SocketServer implements AutoCloseable {
     private UnixServerSocketChannel server;
     private Thread acceptThread;
     private volatile boolean stopping;
-    private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - 2_000_000_000L);
+    private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_NANOS);
     private final AtomicLong refused = new AtomicLong();
+    private final RequestBudget budget = new RequestBudget();
+    private final Consumer<RequestBudget.Summary> onSummary;
+    private final ScheduledExecutorService summaries;
+
+    /** Connections only root peers may take: {@code max_connections / 8}, at least 1. */
+    public static int rootReserve(int maxConnections) {
+        return Math.max(1, maxConnections / 8);
+    }
+
+    /** How often the refusals of the request budget are summarized (and once more at close). */
+    public static final long SUMMARY_SECONDS = 60;
+    private static final long REFUSAL_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     public SocketServer(Path path, Limits limits, RequestHandler handler) {
+        this(path, limits, handler, s -> { });
+    }
+
+    /** {@code onSummary} gets what the request budget refused, every minute and at close. */
+    public SocketServer(Path path, Limits limits, RequestHandler handler, Consumer<RequestBudget.Summary> onSummary) {
         this.path = path;
         this.limits = limits;
         this.handler = handler;
+        this.onSummary = onSummary;
+        this.summaries = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "budget-summary");
+            t.setDaemon(true);
+            return t;
+        });
         AtomicInteger n = new AtomicInteger();
         // Threads of idle connections go away after 2 s: a burst of logins leaves no lasting cost.
         this.pool = new ThreadPoolExecutor(0, limits.maxConnections(), 2, TimeUnit.SECONDS, new SynchronousQueue<>(),
@@ -67,6 +93,15 @@ public final class SocketServer implements AutoCloseable {
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
         acceptThread = new Thread(this::acceptLoop, "accept");
         acceptThread.start();
+        summaries.scheduleAtFixedRate(this::summarize, SUMMARY_SECONDS, SUMMARY_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private void summarize() {
+        try {
+            budget.drain().ifPresent(onSummary);
+        } catch (RuntimeException e) {
+            log.error("cannot report rate-limited requests: {}", e.toString());
+        }
     }
 
     private void prepareSocketPath() throws IOException {
@@ -137,18 +172,26 @@ public final class SocketServer implements AutoCloseable {
             return;
         }
         try {
-            pool.execute(new Connection(channel, peer, limits, handler, () -> release(peer), () -> stopping));
+            pool.execute(new Connection(channel, peer, limits, handler, budget, () -> release(peer), () -> stopping));
         } catch (RuntimeException e) {
             release(peer);
             refuse(channel, "daemon is shutting down");
         }
     }
 
-    /** Takes a connection slot, overall and (for non-root peers) per uid; false when either is full. */
+    /**
+     * Takes a connection slot, overall and (for non-root peers) per uid; false when either is full.
+     * Non-root peers together get at most {@code max_connections} minus the {@link #rootReserve}:
+     * however many uids hold connections, root (logins, keyinitctl) always finds a free slot.
+     */
     private boolean admit(PeerCredentials peer) {
-        if (open.incrementAndGet() > limits.maxConnections()) {
+        int cap = peer.isRoot() ? limits.maxConnections()
+                : limits.maxConnections() - rootReserve(limits.maxConnections());
+        if (open.incrementAndGet() > cap) {
             open.decrementAndGet();
-            warnRefused(peer, limits.maxConnections() + " connections already open");
+            warnRefused(peer, peer.isRoot() ? limits.maxConnections() + " connections already open"
+                    : cap + " connections already open (max_connections less the "
+                    + rootReserve(limits.maxConnections()) + " reserved for root)");
             return false;
         }
         if (!peer.isRoot()) {
@@ -171,11 +214,11 @@ public final class SocketServer implements AutoCloseable {
         }
     }
 
-    /** A flood of refusals must not flood the log: at most one line per second. */
+    /** A flood of refusals must not flood the log: at most one line every 10 s. */
     private void warnRefused(PeerCredentials peer, String why) {
         long now = System.nanoTime();
         long last = lastRefusalLog.get();
-        if (now - last > 1_000_000_000L && lastRefusalLog.compareAndSet(last, now)) {
+        if (now - last > REFUSAL_LOG_NANOS && lastRefusalLog.compareAndSet(last, now)) {
             log.warn("{}: connection refused: {} ({} refused so far)", peer, why, refused.incrementAndGet());
         } else {
             refused.incrementAndGet();
@@ -215,6 +258,7 @@ public final class SocketServer implements AutoCloseable {
             log.debug("closing server socket: {}", e.toString());
         }
         pool.shutdown();
+        summaries.shutdownNow();
         try {
             if (!pool.awaitTermination(limits.requestTimeoutMillis(), TimeUnit.MILLISECONDS)) {
                 pool.shutdownNow();
@@ -222,6 +266,7 @@ public final class SocketServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        summarize(); // what was refused since the last summary, before the audit log closes
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {

@@ -39,8 +39,7 @@ final class CloseHandler {
     Reply close(PeerCredentials peer, CloseRequest req) {
         Optional<Session> found = registry.get(req.sessionId()).filter(s -> s.state() != Session.State.CLOSING);
         if (found.isEmpty()) {
-            audit.record(AuditEvent.of(SessionAudit.CLOSE, "not-found").with("session", req.sessionId())
-                    .with("pid", peer.pid()).with("peer_uid", peer.uid()).build());
+            audit.record(SessionAudit.closeNotFound(peer, req.sessionId()).build());
             return Reply.error(Op.CLOSE.code(), Status.NOT_FOUND, "no open session " + req.sessionId());
         }
         Session s = found.get();

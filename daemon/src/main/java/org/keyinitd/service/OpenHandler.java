@@ -195,7 +195,7 @@ final class OpenHandler {
         String outcome = req.callerKeyring() == CallerKeyring.FOREIGN ? "replaced-foreign" : "created";
         audit.record(SessionAudit.open(outcome, peer, req).with("session", session.id())
                 .with("keyring", keyring.serial()).with("rule", decision.rule())
-                .with("revoke", decision.revoke().configName())
+                .with("revoke", SessionAudit.revokeValue(decision.revoke()))
                 .with("owner", rootOwned ? "root" : "user")
                 .with("persistent_linked", decision.linkPersistentKeyring() ? true : null).build());
         // Every session is in the audit log; the daemon log keeps to what needs an admin's eye.

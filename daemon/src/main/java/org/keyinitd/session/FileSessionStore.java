@@ -8,15 +8,20 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
+import org.keyinitd.fs.TrustedPaths;
+import org.keyinitd.linux.LoginIds;
 import org.keyinitd.policy.CloseAction;
 import org.keyinitd.policy.RevokeMode;
 
@@ -35,11 +40,16 @@ public final class FileSessionStore implements SessionStore {
 
     private final Path dir;
 
+    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+
+    /**
+     * Uses {@code stateDir/sessions}, created 0700 if missing. Both must be root's alone
+     * ({@link TrustedPaths}): a user who could write there could forge a session and have the
+     * daemon revoke someone else's keyring.
+     */
     public FileSessionStore(Path stateDir) throws IOException {
-        this.dir = stateDir.resolve("sessions");
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
+        TrustedPaths.requireTrustedDirectory(stateDir, "state_dir");
+        this.dir = TrustedPaths.prepareDirectory(stateDir.resolve("sessions"), "rwx------", "state_dir/sessions");
     }
 
     /** The file's shape: plain values only, so the format is stable and readable. */
@@ -60,13 +70,15 @@ public final class FileSessionStore implements SessionStore {
             @JsonProperty(value = "revoke_on_exit", required = true) boolean revokeOnExit,
             @JsonProperty(value = "rule", required = true) String rule,
             @JsonProperty(value = "opened_at", required = true) String openedAt,
-            @JsonProperty(value = "state", required = true) String state) {
+            @JsonProperty(value = "state", required = true) String state,
+            @JsonProperty("auid") Long auid,
+            @JsonProperty("ses") Long ses) {
 
         static Stored of(Session s) {
             return new Stored(s.id(), s.user(), s.uid(), s.service(), s.tty().orElse(null), s.rhost().orElse(null),
                     s.ruser().orElse(null), s.pid(), s.pidStartTime(), s.keyringName(), s.keyringSerial(),
                     s.revoke().configName(), s.closeAction().configName(), s.revokeOnExit(), s.rule(),
-                    s.openedAt().toString(), s.state().name());
+                    s.openedAt().toString(), s.state().name(), s.login().auid(), s.login().ses());
         }
 
         Session toSession() {
@@ -77,7 +89,8 @@ public final class FileSessionStore implements SessionStore {
                     Optional.ofNullable(ruser), pid, pidStartTime, keyringName, keyring,
                     RevokeMode.fromConfigName(revoke),
                     CloseAction.fromConfig(closeAction), revokeOnExit, rule, Instant.parse(openedAt),
-                    Session.State.valueOf(state));
+                    Session.State.valueOf(state), new LoginIds(auid == null ? LoginIds.UNSET : auid,
+                    ses == null ? LoginIds.UNSET : ses));
         }
     }
 
@@ -86,14 +99,17 @@ public final class FileSessionStore implements SessionStore {
         byte[] bytes = WRITER.writeValueAsBytes(Stored.of(session));
         Path target = file(session.id());
         Path tmp = dir.resolve("." + session.id() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        Files.deleteIfExists(tmp); // a leftover of a crash; a symlink is removed, not followed
+        // O_CREAT|O_EXCL|O_NOFOLLOW, 0600 whatever the umask (the umask can only take bits away).
+        try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(FILE_MODE))) {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
             ch.force(true);
         }
+        Files.setPosixFilePermissions(tmp, FILE_MODE);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         syncDirectory();
     }
@@ -111,7 +127,8 @@ public final class FileSessionStore implements SessionStore {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
             for (Path f : files) {
                 try {
-                    Session s = JSON.readValue(f.toFile(), Stored.class).toSession();
+                    TrustedPaths.requireRootFile(f, "state file");
+                    Session s = JSON.readValue(Files.readAllBytes(f), Stored.class).toSession();
                     if (!f.getFileName().toString().equals(s.id() + ".json")) {
                         throw new IllegalArgumentException("file name does not match session id " + s.id());
                     }

@@ -1,5 +1,6 @@
 package org.keyinitd.session;
 
+import org.keyinitd.linux.LoginIds;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.Collection;
@@ -35,7 +36,13 @@ public final class SessionRegistry {
         return HexFormat.of().formatHex(bytes);
     }
 
-    public void add(Session session) {
+    /**
+     * Registers a session. One made at OPEN (its process is alive, waiting for the reply) gets
+     * the process's audit ids here, so that every later line about it carries them.
+     */
+    public void add(Session given) {
+        Session session = given.login().known() ? given
+                : given.withLogin(LoginIds.of(given.pid(), given.pidStartTime()));
         if (sessions.putIfAbsent(session.id(), session) != null) {
             throw new IllegalStateException("duplicate session id " + session.id());
         }

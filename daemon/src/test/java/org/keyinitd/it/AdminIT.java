@@ -130,8 +130,9 @@ class AdminIT {
         assertThat(daemon.audit("admin.revoke", "revoked")).filteredOn(n -> n.get("user").asText().equals(alice.name()))
                 .hasSize(2).allSatisfy(n -> {
                     assertThat(n.get("reason").asText()).isEqualTo("account compromised");
-                    assertThat(n.get("by_uid").asLong()).isZero();
-                    assertThat(n.get("by_pid").asLong()).isPositive();
+                    assertThat(n.get("peer_uid").asLong()).isZero();
+                    assertThat(n.has("peer_auid")).as("the admin's login uid").isTrue();
+                    assertThat(n.get("peer_pid").asLong()).isPositive();
                 });
         JsonNode listed = JSON.readTree(Ctl.run(daemon.socket(), "sessions", "--user", alice.name(), "--json").output());
         assertThat(listed).hasSize(2).allSatisfy(n -> assertThat(n.get("state").asText()).isEqualTo("revoked"));

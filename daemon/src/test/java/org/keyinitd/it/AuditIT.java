@@ -26,13 +26,15 @@ class AuditIT {
 
     /** docs/audit.md: the fields every line of each event has (beyond ts, event, outcome). */
     static final Map<String, List<String>> REQUIRED = Map.of(
-            "session.open", List.of("user", "uid", "service", "pid", "peer_uid"),
+            "session.open", List.of("user", "uid", "service", "pid", "auid", "ses", "peer_pid", "peer_uid"),
             "session.close", List.of("session", "pid", "peer_uid"),
-            "session.orphan", List.of("session", "user", "uid", "service", "keyring", "rule", "pid", "reason"),
-            "session.revoke", List.of("session", "user", "uid", "keyring", "reason"),
+            "session.orphan", List.of("session", "user", "uid", "service", "keyring", "rule", "pid", "auid", "ses",
+                    "reason"),
+            "session.revoke", List.of("session", "user", "uid", "keyring", "auid", "ses", "reason"),
             "session.recover", List.of(),
-            "admin.revoke", List.of("session", "user", "uid", "keyring", "by_uid", "by_pid"),
-            "admin.denied", List.of("op", "pid", "peer_uid"),
+            "admin.revoke", List.of("session", "user", "uid", "keyring", "auid", "ses", "peer_uid", "peer_pid",
+                    "peer_auid", "peer_ses"),
+            "admin.denied", List.of("op", "peer_pid", "peer_uid", "peer_auid", "peer_ses"),
             "config.reload", List.of("config"),
             "daemon.start", List.of("version", "config", "pid", "sessions_recovered"),
             "daemon.stop", List.of("version", "sessions_open"));

@@ -18,6 +18,16 @@ final class Ctl {
         return tmp;
     }
 
+    /** keyinitctl as root with {@code args} only (no --socket): it finds the daemon from its config. */
+    static Commands.Result run(List<String> args) throws Exception {
+        Path tmp = sharedTmp();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + tmp, "-Djna.tmpdir=" + tmp, "-jar",
+                DaemonProcess.jar().toAbsolutePath().toString(), "ctl"));
+        cmd.addAll(args);
+        return Commands.run(cmd);
+    }
+
     static Commands.Result run(Path socket, String... args) throws Exception {
         return runAs(null, socket, args);
     }

@@ -20,6 +20,7 @@ final class DaemonProcess implements AutoCloseable {
     private Path log;
     private int launches;
     private Process process;
+    private String umask;
 
     private DaemonProcess(Path dir) {
         this.dir = dir;
@@ -44,6 +45,51 @@ final class DaemonProcess implements AutoCloseable {
                     "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment", "keyinitd keyring anchor",
                     "keyinitd"));
         }
+    }
+
+    /** As {@link #start(Path, String)}, with the daemon started under {@code umask} (e.g. "000"). */
+    static DaemonProcess startWithUmask(Path dir, String extraToml, String umask) throws IOException,
+            InterruptedException {
+        ensureAnchorAccount();
+        Files.createDirectories(dir);
+        TestDirs.openToAll(dir);
+        DaemonProcess d = new DaemonProcess(dir);
+        d.umask = umask;
+        d.launch(extraToml);
+        return d;
+    }
+
+    /** Runs the daemon with this config, expecting it to refuse to start: its exit status and output. */
+    static Commands.Result startRefused(Path dir, String extraToml) throws IOException, InterruptedException {
+        ensureAnchorAccount();
+        Files.createDirectories(dir);
+        DaemonProcess d = new DaemonProcess(dir);
+        d.writeConfig(extraToml);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return Commands.run(List.of(java, "-jar", jar().toString(), "--config", d.config().toString()));
+    }
+
+    /** Bytes in every file the daemon writes: the audit directory (all rotations) and its own logs. */
+    long bytesLogged() throws IOException {
+        long total = 0;
+        for (Path parent : List.of(auditLog.getParent(), dir)) {
+            if (!Files.isDirectory(parent)) {
+                continue;
+            }
+            try (java.util.stream.Stream<Path> files = Files.list(parent)) {
+                for (Path f : files.toList()) {
+                    String name = f.getFileName().toString();
+                    if (Files.isRegularFile(f) && (parent != dir || name.startsWith("daemon-"))) {
+                        total += Files.size(f);
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    Path auditLog() {
+        return auditLog;
     }
 
     /** Rewrites the config file: the test's paths plus {@code extraToml}. */
@@ -112,7 +158,10 @@ final class DaemonProcess implements AutoCloseable {
         Path config = config();
         log = dir.resolve("daemon-" + (++launches) + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        process = new ProcessBuilder(java, "-jar", jar().toString(), "--config", config.toString())
+        List<String> cmd = umask == null ? List.of(java, "-jar", jar().toString(), "--config", config.toString())
+                : List.of("sh", "-c", "umask " + umask + " && exec \"$0\" -jar \"$1\" --config \"$2\"", java,
+                        jar().toString(), config.toString());
+        process = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -166,6 +215,7 @@ final class DaemonProcess implements AutoCloseable {
         }
         awaitQuietAuditLog();
         for (String line : Files.readAllLines(auditLog, StandardCharsets.UTF_8)) {
+            org.keyinitd.audit.AuditSchema.check(line);
             out.add(JSON.readTree(line));
         }
         return out;
@@ -206,6 +256,21 @@ final class DaemonProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Every line of the audit log and its rotations matches docs/audit.schema.json. */
+    private void checkEveryAuditLine() throws IOException {
+        Path logDir = auditLog.getParent();
+        if (!Files.isDirectory(logDir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(logDir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("audit.log")).toList()) {
+                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    org.keyinitd.audit.AuditSchema.check(line);
+                }
+            }
+        }
+    }
+
     Path stateDir() {
         return dir.resolve("state");
     }
@@ -224,5 +289,6 @@ final class DaemonProcess implements AutoCloseable {
         Commands.run(List.of("setpriv", "--reuid=keyinitd", "--regid=keyinitd", "--clear-groups", "sh", "-c",
                 "for id in $(keyctl rlist @u); do keyctl rdescribe \"$id\" | grep -q \";$1\\$\" && "
                         + "keyctl unlink \"$id\" @u; done", "sh", name));
+        checkEveryAuditLine();
     }
 }

@@ -45,6 +45,8 @@ public final class HostileClient {
                 case "wrong-name" -> once(socket, c, request(Op.OPEN, openFor("root", uid)), false);
                 case "slowloris" -> slowloris(socket);
                 case "idle-flood" -> idleFlood(socket);
+                case "refused-flood" -> refusedFlood(socket, Integer.parseInt(args[++i]));
+                case "hold" -> hold(socket, Integer.parseInt(args[++i]));
                 default -> throw new IllegalArgumentException("unknown case " + c);
             }
         }
@@ -113,6 +115,107 @@ public final class HostileClient {
             ch.close();
         }
         System.out.println("flood-done");
+    }
+
+    /**
+     * 4 threads, {@code total} refused OPENs between them (for root, which an unprivileged peer may
+     * not ask for), every string field as long as the protocol allows and full of CR, LF and
+     * terminal escapes. Prints "flood-started" after the first 100, then one result line.
+     */
+    private static void refusedFlood(String socket, int total) throws Exception {
+        String junk = "\r\n2026-01-01T00:00:00Z INFO forged \u001b[2J\u001b]0;pwned\u0007\u0001".repeat(20);
+        byte[] frame = request(Op.OPEN, new OpenRequest(junk.substring(0, 250), "root", 0, 0,
+                java.util.Optional.of(junk.substring(0, 250)), java.util.Optional.of((junk + junk + junk).substring(0, 1000)),
+                java.util.Optional.of(junk.substring(0, 250)), new ModuleFlags(false, false, false),
+                org.keyinitd.protocol.CallerKeyring.NONE, java.util.OptionalLong.empty()).toFields());
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> counts =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread th = new Thread(() -> {
+                while (sent.incrementAndGet() <= total) {
+                    if (sent.get() == 100) {
+                        System.out.println("flood-started");
+                        System.out.flush();
+                    }
+                    String what;
+                    try (UnixSocketChannel ch = connect(socket)) {
+                        ch.write(ByteBuffer.wrap(frame));
+                        ch.setOption(UnixSocketOptions.SO_RCVTIMEO, 2000);
+                        ByteBuffer head = ByteBuffer.allocate(FrameCodec.HEADER_SIZE);
+                        while (head.hasRemaining() && ch.read(head) > 0) {
+                            // reading the reply header
+                        }
+                        what = head.hasRemaining() ? "closed" : "status" + (head.get(6) << 8 | head.get(7) & 0xff);
+                    } catch (IOException e) {
+                        what = "error";
+                    }
+                    counts.computeIfAbsent(what, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                }
+            });
+            th.start();
+            threads.add(th);
+        }
+        for (Thread th : threads) {
+            th.join();
+        }
+        System.out.println("case=refused-flood " + new java.util.TreeMap<>(counts));
+    }
+
+    /**
+     * Holds up to {@code n} connections, sending a PING on each every 300 ms so none goes idle,
+     * until stdin closes. Prints "holding open=K busy=B" once it knows which ones the daemon kept.
+     */
+    private static void hold(String socket, int n) throws Exception {
+        List<UnixSocketChannel> held = new ArrayList<>();
+        int busy = 0;
+        for (int i = 0; i < n; i++) {
+            UnixSocketChannel ch = connect(socket);
+            try {
+                ch.setOption(UnixSocketOptions.SO_RCVTIMEO, 2000);
+            ch.write(ByteBuffer.wrap(header(MAGIC, 1, Op.PING.code(), 0)));
+            ByteBuffer head = ByteBuffer.allocate(FrameCodec.HEADER_SIZE);
+            while (head.hasRemaining() && ch.read(head) > 0) {
+                // the reply: OK for a kept connection, BUSY for a refused one
+            }
+            int status = head.hasRemaining() ? -1 : (head.get(6) << 8 | head.get(7) & 0xff);
+            if (status == 0) {
+                ByteBuffer body = ByteBuffer.allocate(head.getInt(8));
+                while (body.hasRemaining() && ch.read(body) > 0) {
+                    // PING's body
+                }
+                held.add(ch);
+            } else {
+                busy++;
+                ch.close();
+            }
+            } catch (IOException e) {
+                busy++; // refused and closed before our PING went out
+                ch.close();
+            }
+        }
+        System.out.println("holding open=" + held.size() + " busy=" + busy);
+        System.out.flush();
+        Thread stdin = new Thread(() -> {
+            try {
+                System.in.read();
+            } catch (IOException ignored) {
+                // closed
+            }
+        });
+        stdin.start();
+        while (stdin.isAlive()) {
+            for (UnixSocketChannel ch : held) {
+                ch.write(ByteBuffer.wrap(header(MAGIC, 1, Op.PING.code(), 0)));
+                ByteBuffer reply = ByteBuffer.allocate(256);
+                ch.read(reply);
+            }
+            Thread.sleep(300); // the attack's pace, not a synchronization
+        }
+        for (UnixSocketChannel ch : held) {
+            ch.close();
+        }
     }
 
     private static void report(String name, UnixSocketChannel ch, long t0) throws IOException {

@@ -131,13 +131,18 @@ class HostileIT {
     }
 
     private static List<String> command(String... cases) throws Exception {
+        return command(daemon.socket(), mallory, cases);
+    }
+
+    /** HostileClient as {@code as}, against the daemon at {@code socket}. */
+    static List<String> command(Path socket, TestUsers.User as, String... cases) throws Exception {
         Path tmp = Ctl.sharedTmp();
-        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid", Long.toString(mallory.uid()), "--regid",
-                Long.toString(mallory.gid()), "--clear-groups",
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid", Long.toString(as.uid()), "--regid",
+                Long.toString(as.gid()), "--clear-groups",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djava.io.tmpdir=" + tmp, "-Djna.tmpdir=" + tmp, "-cp",
                 DaemonProcess.jar().toAbsolutePath() + ":" + Path.of("target", "test-classes").toAbsolutePath(),
-                HostileClient.class.getName(), daemon.socket().toString(), Long.toString(mallory.uid())));
+                HostileClient.class.getName(), socket.toString(), Long.toString(as.uid())));
         cmd.addAll(List.of(cases));
         return cmd;
     }

@@ -1,0 +1,140 @@
+package org.keyinitd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 13: what unprivileged users can do to the logs and to root's connections. A refused-request
+ * flood from one uid grows all logs together by at most 1 MiB while every real login during it is
+ * served and audited; connections held by many uids never leave root without one.
+ */
+class FloodIT {
+    static final long MIB = 1024 * 1024;
+
+    @TempDir
+    static Path dir;
+    static TestUsers users;
+    static PamHarness pam;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Root.require();
+        users = new TestUsers();
+        pam = new PamHarness(dir.resolve("pam.d"));
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        Fixtures.closeAll(users);
+    }
+
+    @Test
+    void aRefusedRequestFloodIsBudgetedAndEveryRealLoginIsServedAndAudited() throws Exception {
+        TestUsers.User eve = users.create();
+        TestUsers.User alice = users.create();
+        try (DaemonProcess d = DaemonProcess.start(dir.resolve("flood"), "")) {
+            pam.service("login", "session required MODULE socket=" + d.socket() + " on_error=fail force revoke");
+            long before = d.bytesLogged();
+            Process flood = new ProcessBuilder(HostileIT.command(d.socket(), eve, "refused-flood", "20000"))
+                    .redirectErrorStream(true).start();
+            List<String> lines = new ArrayList<>();
+            PamHarness.Result logins = null;
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(flood.getInputStream()))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    lines.add(line);
+                    if (line.equals("flood-started")) {
+                        // on_error=fail: a login that missed its 1000 ms module timeout would fail
+                        logins = pam.run("login", alice.name(), "--repeat", "30");
+                    }
+                }
+            }
+            flood.waitFor();
+            String result = lines.stream().filter(l -> l.startsWith("case=refused-flood")).findFirst()
+                    .orElseThrow(() -> new AssertionError(String.join("\n", lines)));
+            assertThat(logins).as(String.join("\n", lines)).isNotNull();
+            assertThat(logins.getInt("ok")).as(logins.output()).isEqualTo(30);
+            assertThat(d.stop()).isZero();
+            long grown = d.bytesLogged() - before;
+            System.out.println("FloodIT: " + result + "; all logs grew by " + grown + " bytes");
+            assertThat(grown).as("bytes added to all logs together by 20000 refused requests: " + result)
+                    .isLessThan(MIB);
+            int busy = Integer.parseInt(result.replaceAll(".*status7=(\\d+).*", "$1"));
+            assertThat(busy).as(result).isGreaterThan(19000);
+
+            List<JsonNode> audit = d.audit();
+            long created = audit.stream().filter(n -> n.path("event").asText().equals("session.open")
+                    && n.path("outcome").asText().equals("created") && n.path("user").asText().equals(alice.name()))
+                    .count();
+            long revoked = audit.stream().filter(n -> n.path("event").asText().equals("session.close")
+                    && n.path("outcome").asText().equals("revoked") && n.path("user").asText().equals(alice.name()))
+                    .count();
+            assertThat(created).isEqualTo(30);
+            assertThat(revoked).isEqualTo(30);
+            JsonNode limited = audit.stream().filter(n -> n.path("event").asText().equals("requests.limited"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no requests.limited summary"));
+            assertThat(limited.path("uids").get(0).path("peer_uid").asLong()).isEqualTo(eve.uid());
+            assertThat(limited.path("uids").get(0).path("count").asLong()).isEqualTo(busy);
+            String log = d.log();
+            assertThat(log).contains(busy + " more refused requests from uid " + eve.uid() + " in the last ");
+            assertThat(log).doesNotContain("\u001b").doesNotContain("\r").doesNotContain("\nINFO forged")
+                    .doesNotContain("\n2026-01-01T00:00:00Z");
+            assertThat(d.audit("session.open", "denied")).allSatisfy(n -> {
+                assertThat(n.path("truncated").asBoolean()).isTrue();
+                assertThat(n.path("rhost").asText()).hasSizeLessThanOrEqualTo(64);
+            });
+        }
+    }
+
+    @Test
+    void connectionsHeldByManyUidsNeverLockRootOut() throws Exception {
+        try (DaemonProcess d = DaemonProcess.start(dir.resolve("hold"), """
+                [limits]
+                max_connections = 16
+                max_connections_per_uid = 4
+                idle_timeout_ms = 1000
+                """)) {
+            pam.service("hold-login", "session required MODULE socket=" + d.socket() + " on_error=fail force revoke");
+            TestUsers.User alice = users.create();
+            List<Process> holders = new ArrayList<>();
+            int open = 0;
+            int busy = 0;
+            try {
+                for (int i = 0; i < 5; i++) { // 5 uids x 4 = 20 wanted, more than the 16 there are
+                    TestUsers.User u = users.create();
+                    Process p = new ProcessBuilder(HostileIT.command(d.socket(), u, "hold", "4"))
+                            .redirectErrorStream(true).start();
+                    holders.add(p);
+                    BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream()));
+                    String line = in.readLine();
+                    assertThat(line).as("holder %d", i).startsWith("holding ");
+                    open += Integer.parseInt(line.replaceAll(".*open=(\\d+).*", "$1"));
+                    busy += Integer.parseInt(line.replaceAll(".*busy=(\\d+).*", "$1"));
+                }
+                assertThat(open).as("non-root peers get max_connections less root's reserve of 2").isEqualTo(14);
+                assertThat(busy).isEqualTo(6);
+                // Every non-root slot is held and kept busy with PINGs; root still gets in.
+                PamHarness.Result login = pam.run("hold-login", alice.name());
+                assertThat(login.getInt("open_rc")).as(login.output()).isZero();
+                assertThat(login.getInt("close_rc")).as(login.output()).isZero();
+                Commands.Result status = Ctl.run(d.socket(), "status", "--json");
+                assertThat(status.exit()).as(status.output()).isZero();
+            } finally {
+                for (Process p : holders) {
+                    p.getOutputStream().close();
+                    p.waitFor();
+                }
+            }
+        }
+    }
+}
