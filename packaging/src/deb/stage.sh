@@ -20,7 +20,7 @@ gzip -9n -c "$here/changelog" >"$stage/changelog.gz"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$stage/pam_keyinitd.so" "$module"
 chmod 0644 "$stage/pam_keyinitd.so"
 java -cp "$jar" picocli.AutoComplete --force --name keyinitctl --completionScript "$stage/keyinitctl.bash" \
-    org.keyinitd.admin.Ctl
+    org.keyinitd.ctl.Ctl
 # A completion file is sourced, not run: no #! line (lintian bash-completion-with-hashbang).
 sed -i '1{/^#!/d}' "$stage/keyinitctl.bash"
 chmod 0644 "$stage/keyinitctl.bash"

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.keyinitd.policy.LoginContext;
+import org.keyinitd.policy.ModuleArguments;
 import org.keyinitd.policy.Policy;
 import org.keyinitd.policy.PolicyDecision;
 import org.keyinitd.policy.RevokeMode;
@@ -58,13 +59,17 @@ public class RequestPathBench {
                 new CloseRequest("0123456789abcdef0123456789abcdef", Optional.of(123456789), false).toFields());
         fallThrough = context(req);
         firstRule = new LoginContext("sshd", "alice", 1000, Optional.of("pts/0"), Optional.of("10.1.2.3"), false,
-                req.moduleFlags(), () -> BenchSupport.GROUPS);
+                arguments(req), () -> BenchSupport.GROUPS);
         openReply = openReply(policy.decide(fallThrough));
     }
 
     private static LoginContext context(OpenRequest r) {
         return new LoginContext(r.service(), r.user(), r.uid(), r.tty(), r.rhost(), r.hasSessionKeyring(),
-                r.moduleFlags(), () -> BenchSupport.GROUPS);
+                arguments(r), () -> BenchSupport.GROUPS);
+    }
+
+    private static ModuleArguments arguments(OpenRequest r) {
+        return new ModuleArguments(r.moduleFlags().force(), r.moduleFlags().revoke());
     }
 
     private static Reply openReply(PolicyDecision d) {

@@ -31,7 +31,6 @@ import org.keyinitd.service.DeferredRevoker;
 import org.keyinitd.service.Liveness;
 import org.keyinitd.service.OrphanHandler;
 import org.keyinitd.service.Recovery;
-import org.keyinitd.service.Router;
 import org.keyinitd.service.NssUsers;
 import org.keyinitd.service.SessionService;
 import org.keyinitd.session.FileSessionStore;

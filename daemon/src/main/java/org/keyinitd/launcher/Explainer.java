@@ -16,7 +16,7 @@ import org.keyinitd.policy.KeyPermissions;
 import org.keyinitd.policy.LoginContext;
 import org.keyinitd.policy.Policy;
 import org.keyinitd.policy.PolicyDecision;
-import org.keyinitd.protocol.ModuleFlags;
+import org.keyinitd.policy.ModuleArguments;
 
 /**
  * {@code keyinitd --explain user=alice service=sshd tty=pts/1 rhost=10.0.0.5}: which rule a
@@ -49,7 +49,7 @@ final class Explainer {
                 : pw.map(Explainer::groupsOf).orElse(Set.of());
         LoginContext login = new LoginContext(kv.getOrDefault("service", "login"), user, uid,
                 Optional.ofNullable(kv.get("tty")), Optional.ofNullable(kv.get("rhost")),
-                bool(kv, "has_session_keyring"), new ModuleFlags(bool(kv, "force"), bool(kv, "revoke"), false),
+                bool(kv, "has_session_keyring"), new ModuleArguments(bool(kv, "force"), bool(kv, "revoke")),
                 () -> groups);
         print(config, login, groups, config.policy().explain(login), out);
     }
@@ -59,7 +59,7 @@ final class Explainer {
         out.printf("login:   user=%s uid=%d groups=%s service=%s tty=%s rhost=%s has_session_keyring=%s%n",
                 login.user(), login.uid(), String.join(",", groups), login.service(), login.tty().orElse("-"),
                 login.rhost().orElse("-"), login.hasSessionKeyring());
-        out.printf("module:  force=%s revoke=%s%n", login.moduleFlags().force(), login.moduleFlags().revoke());
+        out.printf("module:  force=%s revoke=%s%n", login.moduleArguments().force(), login.moduleArguments().revoke());
         int total = config.policy().rules().size();
         out.printf("matched: %s%n", e.rule()
                 .map(r -> "rule \"" + r.name() + "\" (" + (e.ruleIndex() + 1) + " of " + total + ", "

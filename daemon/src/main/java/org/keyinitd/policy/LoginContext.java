@@ -3,7 +3,6 @@ package org.keyinitd.policy;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.keyinitd.protocol.ModuleFlags;
 
 /**
  * Everything policy may look at for one login. {@code groups} is resolved lazily (names and
@@ -17,6 +16,6 @@ public record LoginContext(
         Optional<String> tty,
         Optional<String> rhost,
         boolean hasSessionKeyring,
-        ModuleFlags moduleFlags,
+        ModuleArguments moduleArguments,
         Supplier<Set<String>> groups) {
 }

@@ -49,9 +49,9 @@ public final class Policy {
         Optional<Rule> rule = firstMatch(login);
         Sources src = new Sources(rule, defaults);
         CreateMode create = src.pick("create", Actions::create,
-                login.moduleFlags().force() ? CreateMode.ALWAYS : CreateMode.IF_MISSING, "module argument (force)");
+                login.moduleArguments().force() ? CreateMode.ALWAYS : CreateMode.IF_MISSING, "module argument (force)");
         RevokeMode revoke = src.pick("revoke", Actions::revoke,
-                RevokeMode.of(login.moduleFlags().revoke()), "module argument (revoke)");
+                RevokeMode.of(login.moduleArguments().revoke()), "module argument (revoke)");
         PolicyDecision decision = new PolicyDecision(
                 action(create, login.hasSessionKeyring()),
                 revoke,

@@ -14,6 +14,7 @@ import org.keyinitd.linux.KernelException;
 import org.keyinitd.linux.Passwd;
 import org.keyinitd.linux.ProcStat;
 import org.keyinitd.policy.LoginContext;
+import org.keyinitd.policy.ModuleArguments;
 import org.keyinitd.policy.Owner;
 import org.keyinitd.policy.Policy;
 import org.keyinitd.policy.PolicyDecision;
@@ -77,7 +78,8 @@ final class OpenHandler {
         // none, so if-missing (and always) create and never skips (the module then puts the
         // process on the user's own user-session keyring).
         PolicyDecision decision = policy.decide(new LoginContext(req.service(), req.user(), req.uid(), req.tty(),
-                req.rhost(), req.hasSessionKeyring(), req.moduleFlags(), groups(pw)));
+                req.rhost(), req.hasSessionKeyring(),
+                new ModuleArguments(req.moduleFlags().force(), req.moduleFlags().revoke()), groups(pw)));
         return switch (decision.action()) {
             case KEEP_EXISTING -> notCreated(peer, req, decision, Decision.KEPT_EXISTING, "kept-existing");
             case SKIP -> notCreated(peer, req, decision, Decision.SKIPPED, "skipped");

@@ -14,7 +14,7 @@ import org.keyinitd.policy.Owner;
 import org.keyinitd.policy.PolicyDecision;
 import org.keyinitd.policy.RevokeMode;
 import org.keyinitd.policy.Rule;
-import org.keyinitd.protocol.ModuleFlags;
+import org.keyinitd.policy.ModuleArguments;
 
 /** Rules in the file: how they read, and one test per kind of mistake. */
 class ConfigRulesTest {
@@ -69,7 +69,7 @@ class ConfigRulesTest {
 
     private static LoginContext login(String user, long uid, String service, String rhost, Set<String> groups) {
         return new LoginContext(service, user, uid, Optional.of("pts/1"), Optional.ofNullable(rhost), false,
-                new ModuleFlags(false, false, false), () -> groups);
+                ModuleArguments.NONE, () -> groups);
     }
 
     @Test

@@ -7,14 +7,13 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.keyinitd.protocol.ModuleFlags;
 
 class PolicyTest {
 
     private static LoginContext login(String user, String service, boolean hasSessionKeyring, boolean force,
                                       boolean revoke, Set<String> groups) {
         return new LoginContext(service, user, 1001, Optional.of("pts/0"), Optional.of("10.1.2.3"), hasSessionKeyring,
-                new ModuleFlags(force, revoke, false), () -> groups);
+                new ModuleArguments(force, revoke), () -> groups);
     }
 
     private static LoginContext login(boolean hasSessionKeyring, boolean force, boolean revoke) {
@@ -83,7 +82,7 @@ class PolicyTest {
     void groupsAreResolvedOnlyWhenARuleAsks() {
         int[] lookups = {0};
         LoginContext counting = new LoginContext("sshd", "alice", 1001, Optional.empty(), Optional.empty(), false,
-                new ModuleFlags(false, false, false), () -> {
+                ModuleArguments.NONE, () -> {
                     lookups[0]++;
                     return Set.of("staff");
                 });
@@ -109,7 +108,7 @@ class PolicyTest {
         assertThat(m.matches(login("bob", "sshd", false, false, false, Set.of()))).as("user differs").isFalse();
         assertThat(m.matches(login("alice", "login", false, false, false, Set.of()))).as("service differs").isFalse();
         LoginContext noTty = new LoginContext("sshd", "alice", 1001, Optional.empty(), Optional.of("10.1.2.3"), false,
-                new ModuleFlags(false, false, false), Set::of);
+                ModuleArguments.NONE, Set::of);
         assertThat(m.matches(noTty)).as("a tty condition does not match a login without a tty").isFalse();
     }
 }

@@ -1,7 +1,8 @@
-package org.keyinitd.service;
+package org.keyinitd.launcher;
 
 import org.keyinitd.admin.AdminHandler;
 import org.keyinitd.metrics.Metrics;
+import org.keyinitd.service.SessionService;
 import org.keyinitd.protocol.Op;
 import org.keyinitd.protocol.Reply;
 import org.keyinitd.protocol.Request;

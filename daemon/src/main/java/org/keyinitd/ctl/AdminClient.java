@@ -1,4 +1,4 @@
-package org.keyinitd.admin;
+package org.keyinitd.ctl;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;

@@ -1,4 +1,4 @@
-package org.keyinitd.admin;
+package org.keyinitd.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
