@@ -32,6 +32,7 @@ import org.keyinitd.server.PeerCredentials;
 import org.keyinitd.service.Liveness;
 import org.keyinitd.service.NssUsers;
 import org.keyinitd.service.OrphanHandler;
+import org.keyinitd.service.SessionEnding;
 import org.keyinitd.service.SessionService;
 import org.keyinitd.session.FileSessionStore;
 import org.keyinitd.session.Session;
@@ -90,8 +91,9 @@ public class FullPathBench {
                 KeyringService.anchorUid(kernel), 2000);
         store = new FileSessionStore(config.stateDir());
         SessionRegistry registry = new SessionRegistry(store);
+        SessionEnding ending = new SessionEnding(keyrings, registry, audit);
         service = new SessionService("bench", users, keyrings, registry, audit, config.policy(), Liveness.NONE,
-                new OrphanHandler(keyrings, registry, audit), System::nanoTime);
+                new OrphanHandler(registry, ending, audit), ending, System::nanoTime);
         bareWorker = new KeyringWorker(kernel, 1024);
         bareWorker.start(k -> null);
         peer = new PeerCredentials((int) ProcessHandle.current().pid(), 0, 0); // a root login process

@@ -14,13 +14,12 @@ import java.util.Optional;
 import java.util.function.Predicate;
 import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.audit.AuditLog;
-import org.keyinitd.keyring.KeyringException;
-import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.linux.LoginIds;
+import org.keyinitd.service.Outcome;
 import org.keyinitd.service.SessionAudit;
+import org.keyinitd.service.SessionEnding;
 import org.keyinitd.metrics.Latency;
 import org.keyinitd.metrics.Metrics;
-import org.keyinitd.policy.CloseAction;
 import org.keyinitd.protocol.Field;
 import org.keyinitd.protocol.Fields;
 import org.keyinitd.protocol.Op;
@@ -42,16 +41,16 @@ public final class AdminHandler {
 
     private final DaemonInfo info;
     private final SessionRegistry registry;
-    private final SessionKeyrings keyrings;
+    private final SessionEnding ending;
     private final AuditLog audit;
     private final Metrics metrics;
     private final Reloader reloader;
 
-    public AdminHandler(DaemonInfo info, SessionRegistry registry, SessionKeyrings keyrings, AuditLog audit,
+    public AdminHandler(DaemonInfo info, SessionRegistry registry, SessionEnding ending, AuditLog audit,
                         Metrics metrics, Reloader reloader) {
         this.info = info;
         this.registry = registry;
-        this.keyrings = keyrings;
+        this.ending = ending;
         this.audit = audit;
         this.metrics = metrics;
         this.reloader = reloader;
@@ -95,15 +94,12 @@ public final class AdminHandler {
         }
         s.put("sessions", sessions);
         Map<String, Long> counters = new LinkedHashMap<>();
-        counters.put("opens", metrics.count("session.open", "created") + metrics.count("session.open", "kept-existing")
-                + metrics.count("session.open", "skipped") + metrics.count("session.open", "unsupported"));
-        counters.put("closes", metrics.count("session.close", null) - metrics.count("session.close", "denied")
-                - metrics.count("session.close", "error") - metrics.count("session.close", "not-found"));
-        counters.put("denials", metrics.count(null, "denied"));
-        counters.put("errors", metrics.count(null, "error"));
-        counters.put("orphans_revoked", metrics.count("session.orphan", "revoked")
-                + metrics.count("session.orphan", "invalidated"));
-        counters.put("admin_revokes", metrics.count("admin.revoke", "revoked"));
+        counters.put("opens", count(SessionAudit.OPEN, Outcome::isAnsweredOpen));
+        counters.put("closes", count(SessionAudit.CLOSE, Outcome::isCompletedClose));
+        counters.put("denials", metrics.count(null, Outcome.DENIED.auditName()));
+        counters.put("errors", metrics.count(null, Outcome.ERROR.auditName()));
+        counters.put("orphans_revoked", count(SessionAudit.ORPHAN, o -> o == Outcome.REVOKED || o == Outcome.INVALIDATED));
+        counters.put("admin_revokes", metrics.count(SessionAudit.ADMIN_REVOKE, Outcome.REVOKED.auditName()));
         counters.put("audit_dropped", info.auditDropped());
         s.put("counters", counters);
         Map<String, Object> latency = new LinkedHashMap<>();
@@ -119,6 +115,17 @@ public final class AdminHandler {
         }
         s.put("latency", latency);
         return s;
+    }
+
+    /** The count of one event's lines over the outcomes {@code which} selects. */
+    private long count(String event, Predicate<Outcome> which) {
+        long n = 0;
+        for (Outcome o : Outcome.values()) {
+            if (which.test(o)) {
+                n += metrics.count(event, o.auditName());
+            }
+        }
+        return n;
     }
 
     private List<Map<String, Object>> sessions(Optional<String> user) {
@@ -180,28 +187,16 @@ public final class AdminHandler {
     }
 
     private boolean revokeOne(PeerCredentials peer, Session s, String reason) {
-        try {
-            keyrings.kill(s.keyringSerial(), s.closeAction() == CloseAction.INVALIDATE);
-        } catch (KeyringException e) {
-            log.error("admin revoke of session {} failed: {}", s.id(), e.getMessage());
-            record(peer, s, "error", reason + " (" + e.getMessage() + ")");
-            return false;
-        }
-        // An open session stays listed as revoked until it closes; a closing one is done.
-        if (s.state() == Session.State.CLOSING || !registry.markRevoked(s.id())) {
-            registry.remove(s.id());
-        }
-        record(peer, s, "revoked", reason);
-        return true;
-    }
-
-    private void record(PeerCredentials peer, Session s, String outcome, String reason) {
         LoginIds admin = LoginIds.of(peer.pid());
-        audit.record(SessionAudit.session("admin.revoke", outcome, s).with("reason", reason)
+        Outcome outcome = ending.revokeListed(s, (o, failure) -> SessionAudit.session(SessionAudit.ADMIN_REVOKE, o, s)
+                .with("reason", failure == null ? reason : reason + " (" + failure + ")")
                 .with("peer_pid", peer.pid()).with("peer_uid", peer.uid())
-                .with("peer_auid", admin.auid()).with("peer_ses", admin.ses()).build());
-        log.info("{}: admin revoked session {} of {} (keyring {}): {}", peer, s.id(), s.user(), s.keyringSerial(),
-                reason.isEmpty() ? "no reason given" : reason);
+                .with("peer_auid", admin.auid()).with("peer_ses", admin.ses()));
+        if (outcome == Outcome.REVOKED) {
+            log.info("{}: admin revoked session {} of {} (keyring {}): {}", peer, s.id(), s.user(), s.keyringSerial(),
+                    reason.isEmpty() ? "no reason given" : reason);
+        }
+        return outcome == Outcome.REVOKED;
     }
 
     private Reply reload(PeerCredentials peer) {

@@ -31,6 +31,7 @@ import org.keyinitd.service.DeferredRevoker;
 import org.keyinitd.service.Liveness;
 import org.keyinitd.service.OrphanHandler;
 import org.keyinitd.service.Recovery;
+import org.keyinitd.service.SessionEnding;
 import org.keyinitd.service.NssUsers;
 import org.keyinitd.service.SessionService;
 import org.keyinitd.session.FileSessionStore;
@@ -81,17 +82,18 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
                     config.limits().requestTimeoutMillis());
             SessionStore store = new FileSessionStore(config.stateDir());
             registry = new SessionRegistry(store);
-            OrphanHandler orphans = new OrphanHandler(keyrings, registry, audit);
+            SessionEnding ending = new SessionEnding(keyrings, registry, audit);
+            OrphanHandler orphans = new OrphanHandler(registry, ending, audit);
             watcher = new ProcessWatcher(kernel, id -> orphans.processGone(id, OrphanHandler.EXITED));
             Liveness liveness = new WatcherLiveness(watcher);
-            recovered = new Recovery(store, registry, keyrings, liveness, orphans, audit).run();
+            recovered = new Recovery(store, registry, keyrings, liveness, orphans, ending, audit).run();
             watcher.start();
             MonotonicClock clock = MonotonicClock.calibrate(kernel);
             service = new SessionService(version, new NssUsers(kernel), keyrings, registry, audit, config.policy(),
-                    liveness, orphans, clock::nanos);
-            deferred = new DeferredRevoker(keyrings, registry, audit);
+                    liveness, orphans, ending, clock::nanos);
+            deferred = new DeferredRevoker(keyrings, registry, ending);
             deferred.start();
-            AdminHandler admin = new AdminHandler(this, registry, keyrings, audit, metrics, this::reload);
+            AdminHandler admin = new AdminHandler(this, registry, ending, audit, metrics, this::reload);
             server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics),
                     new LimitedRequests(audit)::report);
             server.start();

@@ -5,10 +5,8 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.keyinitd.audit.AuditLog;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.SessionKeyrings;
-import org.keyinitd.policy.CloseAction;
 import org.keyinitd.session.Session;
 import org.keyinitd.session.SessionRegistry;
 import org.slf4j.Logger;
@@ -33,17 +31,17 @@ public final class DeferredRevoker implements AutoCloseable {
 
     private final SessionKeyrings keyrings;
     private final SessionRegistry registry;
-    private final AuditLog audit;
+    private final SessionEnding ending;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "deferred-revoker");
         t.setDaemon(true);
         return t;
     });
 
-    public DeferredRevoker(SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit) {
+    public DeferredRevoker(SessionKeyrings keyrings, SessionRegistry registry, SessionEnding ending) {
         this.keyrings = keyrings;
         this.registry = registry;
-        this.audit = audit;
+        this.ending = ending;
     }
 
     public void start() {
@@ -74,7 +72,7 @@ public final class DeferredRevoker implements AutoCloseable {
         for (Session s : closing) {
             Integer count = usage.get(s.keyringSerial());
             if (count == null) {
-                finish(s, "gone", "the keyring was already revoked or gone");
+                finish(s, Outcome.GONE, "the keyring was already revoked or gone");
             } else if (count <= DAEMON_REFERENCES) {
                 kill(s);
             }
@@ -82,21 +80,18 @@ public final class DeferredRevoker implements AutoCloseable {
     }
 
     private void kill(Session s) {
-        boolean invalidate = s.closeAction() == CloseAction.INVALIDATE;
-        try {
-            keyrings.kill(s.keyringSerial(), invalidate);
-        } catch (KeyringException e) {
-            log.error("cannot revoke keyring {} of session {}: {}", s.keyringSerial(), s.id(), e.getMessage());
-            return; // stays CLOSING; tried again next interval
-        }
-        finish(s, invalidate ? "invalidated" : "revoked", "last holder gone");
+        // On a kernel refusal the session stays CLOSING and is tried again next interval.
+        ending.kill(s, null, line(s, "last holder gone"));
     }
 
-    private void finish(Session s, String outcome, String reason) {
-        if (registry.remove(s.id()).isPresent()) {
-            audit.record(SessionAudit.session(SessionAudit.REVOKE, outcome, s).with("reason", reason).build());
-            log.info("session {} for {}: keyring {} {} ({})", s.id(), s.user(), s.keyringSerial(), outcome, reason);
-        }
+    private void finish(Session s, Outcome outcome, String reason) {
+        ending.forget(s, outcome, line(s, reason)).ifPresent(o -> log.info("session {} for {}: keyring {} {} ({})",
+                s.id(), s.user(), s.keyringSerial(), o.auditName(), reason));
+    }
+
+    private static SessionEnding.AuditLine line(Session s, String reason) {
+        return (o, failure) -> SessionAudit.session(SessionAudit.REVOKE, o, s)
+                .with("reason", failure == null ? reason : reason + "; " + failure);
     }
 
     @Override

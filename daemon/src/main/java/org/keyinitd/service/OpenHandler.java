@@ -52,10 +52,12 @@ final class OpenHandler {
     private final AuditLog audit;
     private final Liveness liveness;
     private final OrphanHandler orphans;
+    private final SessionEnding ending;
     private final LongSupplier monotonicNanos;
 
     OpenHandler(UserDirectory users, SessionKeyrings keyrings, SessionRegistry registry, AuditLog audit,
-                Liveness liveness, OrphanHandler orphans, LongSupplier monotonicNanos) {
+                Liveness liveness, OrphanHandler orphans, SessionEnding ending, LongSupplier monotonicNanos) {
+        this.ending = ending;
         this.monotonicNanos = monotonicNanos;
         this.users = users;
         this.keyrings = keyrings;
@@ -81,8 +83,8 @@ final class OpenHandler {
                 req.rhost(), req.hasSessionKeyring(),
                 new ModuleArguments(req.moduleFlags().force(), req.moduleFlags().revoke()), groups(pw)));
         return switch (decision.action()) {
-            case KEEP_EXISTING -> notCreated(peer, req, decision, Decision.KEPT_EXISTING, "kept-existing");
-            case SKIP -> notCreated(peer, req, decision, Decision.SKIPPED, "skipped");
+            case KEEP_EXISTING -> notCreated(peer, req, decision, Decision.KEPT_EXISTING, Outcome.KEPT_EXISTING);
+            case SKIP -> notCreated(peer, req, decision, Decision.SKIPPED, Outcome.SKIPPED);
             case CREATE -> create(peer, req, pw, decision);
         };
     }
@@ -107,7 +109,7 @@ final class OpenHandler {
 
     private Reply expired(PeerCredentials peer, OpenRequest req) {
         String why = "the module's deadline had passed before the daemon could act";
-        audit.record(SessionAudit.open("expired", peer, req).with("reason", why).build());
+        audit.record(SessionAudit.open(Outcome.EXPIRED, peer, req).with("reason", why).build());
         log.warn("{}: OPEN for {} not acted on: {}", peer, req.user(), why);
         return Reply.error(Op.OPEN.code(), Status.FAILED, why);
     }
@@ -118,23 +120,18 @@ final class OpenHandler {
                 || reply.fields().u32(Field.DECISION).filter(d -> d == Decision.CREATED.code()).isEmpty()) {
             return;
         }
-        reply.fields().string(Field.SESSION_ID).flatMap(registry::remove).ifPresent(s -> {
+        reply.fields().string(Field.SESSION_ID).flatMap(registry::get).ifPresent(s -> {
             liveness.unwatch(s.id());
             String reason = "the OPEN reply could not be delivered: " + why;
-            try {
-                keyrings.kill(s.keyringSerial(), false);
-            } catch (KeyringException e) {
-                log.error("cannot revoke keyring {} of undelivered session {}: {}", s.keyringSerial(), s.id(),
-                        e.getMessage());
-                reason += "; revoking it failed: " + e.getMessage();
-            }
-            audit.record(SessionAudit.close("abandoned", peer, s).with("reason", reason).build());
-            log.warn("{}: session {} for {} abandoned: {}", peer, s.id(), s.user(), reason);
+            ending.kill(s, Outcome.ABANDONED, (o, failure) -> SessionAudit.close(o, peer, s)
+                    .with("reason", failure == null ? reason : reason + "; " + failure))
+                    .ifPresent(o -> log.warn("{}: session {} for {}: {}: {}", peer, s.id(), s.user(), reason,
+                            o.auditName()));
         });
     }
 
     private Reply deny(PeerCredentials peer, OpenRequest req, String why, String rule) {
-        audit.record(SessionAudit.open("denied", peer, req).with("rule", rule).with("reason", why).build());
+        audit.record(SessionAudit.open(Outcome.DENIED, peer, req).with("rule", rule).with("reason", why).build());
         log.warn("{}: OPEN for {} denied: {}", peer, req.user(), why);
         return Reply.error(Op.OPEN.code(), Status.DENIED, why);
     }
@@ -144,23 +141,23 @@ final class OpenHandler {
         try {
             pw = users.byName(req.user());
         } catch (KernelException e) {
-            audit.record(SessionAudit.open("error", peer, req).with("reason", e.getMessage()).build());
+            audit.record(SessionAudit.open(Outcome.ERROR, peer, req).with("reason", e.getMessage()).build());
             throw new ProtocolException(Status.FAILED, "cannot look up user " + req.user() + ": " + e.getMessage());
         }
         if (pw.isEmpty()) {
-            audit.record(SessionAudit.open("error", peer, req).with("reason", "unknown user").build());
+            audit.record(SessionAudit.open(Outcome.ERROR, peer, req).with("reason", "unknown user").build());
             throw new ProtocolException(Status.FAILED, "unknown user " + req.user());
         }
         if (pw.get().uid() != req.uid()) {
             String why = "user " + req.user() + " has uid " + pw.get().uid() + ", request says " + req.uid();
-            audit.record(SessionAudit.open("error", peer, req).with("reason", why).build());
+            audit.record(SessionAudit.open(Outcome.ERROR, peer, req).with("reason", why).build());
             throw new ProtocolException(Status.BAD_REQUEST, why);
         }
         return pw.get();
     }
 
     private Reply notCreated(PeerCredentials peer, OpenRequest req, PolicyDecision decision, Decision what,
-                             String outcome) {
+                             Outcome outcome) {
         audit.record(SessionAudit.open(outcome, peer, req).with("rule", decision.rule()).build());
         return Reply.ok(Op.OPEN, Fields.builder()
                 .putU32(Field.DECISION, what.code())
@@ -194,7 +191,7 @@ final class OpenHandler {
                 decision.closeAction(), decision.revokeOnExit(), decision.rule(), Instant.now(), Session.State.OPEN);
         registry.add(session);
         // A login that arrived on another uid's keyring gets a fresh one whatever policy says: that is its own outcome.
-        String outcome = req.callerKeyring() == CallerKeyring.FOREIGN ? "replaced-foreign" : "created";
+        Outcome outcome = req.callerKeyring() == CallerKeyring.FOREIGN ? Outcome.REPLACED_FOREIGN : Outcome.CREATED;
         audit.record(SessionAudit.open(outcome, peer, req).with("session", session.id())
                 .with("keyring", keyring.serial()).with("rule", decision.rule())
                 .with("revoke", SessionAudit.revokeValue(decision.revoke()))
@@ -228,7 +225,7 @@ final class OpenHandler {
             log.error("cannot revoke keyring {} made too late for {}: {}", keyring.serial(), req.user(), e.getMessage());
             why += " (failed: " + e.getMessage() + ")";
         }
-        audit.record(SessionAudit.open("abandoned", peer, req).with("keyring", keyring.serial())
+        audit.record(SessionAudit.open(Outcome.ABANDONED, peer, req).with("keyring", keyring.serial())
                 .with("rule", decision.rule()).with("reason", why).build());
         log.warn("{}: OPEN for {}: {}", peer, req.user(), why);
         return Reply.error(Op.OPEN.code(), Status.FAILED, why);
@@ -237,9 +234,9 @@ final class OpenHandler {
     private Reply createFailed(PeerCredentials peer, OpenRequest req, PolicyDecision decision, KeyringException e) {
         if (e.errno() == KernelException.ENOSYS) {
             // No keyring support in this kernel: like pam_keyinit, the login goes on without one.
-            return notCreated(peer, req, decision, Decision.UNSUPPORTED, "unsupported");
+            return notCreated(peer, req, decision, Decision.UNSUPPORTED, Outcome.UNSUPPORTED);
         }
-        audit.record(SessionAudit.open("error", peer, req).with("rule", decision.rule())
+        audit.record(SessionAudit.open(Outcome.ERROR, peer, req).with("rule", decision.rule())
                 .with("reason", e.getMessage()).with("errno", e.errno() == 0 ? null : e.errno()).build());
         log.error("{}: cannot create session keyring for {}: {}", peer, req.user(), e.getMessage());
         String message = "cannot create session keyring for " + req.user() + ": " + e.getMessage();

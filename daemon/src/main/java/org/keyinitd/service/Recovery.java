@@ -32,10 +32,12 @@ public final class Recovery {
     private final SessionKeyrings keyrings;
     private final Liveness liveness;
     private final OrphanHandler orphans;
+    private final SessionEnding ending;
     private final AuditLog audit;
 
     public Recovery(SessionStore store, SessionRegistry registry, SessionKeyrings keyrings, Liveness liveness,
-                    OrphanHandler orphans, AuditLog audit) {
+                    OrphanHandler orphans, SessionEnding ending, AuditLog audit) {
+        this.ending = ending;
         this.store = store;
         this.registry = registry;
         this.keyrings = keyrings;
@@ -48,7 +50,7 @@ public final class Recovery {
         List<String> corrupt = new ArrayList<>();
         List<Session> stored = store.loadAll((entry, reason) -> {
             log.error("skipping corrupt session state file {}: {} (renamed to {}.corrupt)", entry, reason, entry);
-            audit.record(AuditEvent.of("session.recover", "corrupt").with("file", entry).with("reason", reason).build());
+            audit.record(AuditEvent.of(SessionAudit.RECOVER, Outcome.CORRUPT.auditName()).with("file", entry).with("reason", reason).build());
             corrupt.add(entry);
         });
         Map<Integer, Integer> alive = keyrings.usages(stored.stream().map(Session::keyringSerial).toList());
@@ -59,14 +61,13 @@ public final class Recovery {
             registry.restore(s);
             if (!alive.containsKey(s.keyringSerial())) {
                 // Revoked or freed while we were down (e.g. the module's fallback revoked it at close).
-                registry.remove(s.id());
-                audit.record(SessionAudit.session("session.recover", "gone", s)
-                        .with("reason", "keyring already revoked or gone").build());
+                ending.forget(s, Outcome.GONE, (o, failure) -> SessionAudit.session(SessionAudit.RECOVER, o, s)
+                        .with("reason", "keyring already revoked or gone"));
                 gone++;
             } else if (s.state() == Session.State.CLOSING) {
-                audit.record(SessionAudit.session("session.recover", "deferred", s).build());
+                audit.record(SessionAudit.session(SessionAudit.RECOVER, Outcome.DEFERRED, s).build());
             } else if (liveness.watch(s)) {
-                audit.record(SessionAudit.session("session.recover", "watching", s).with("pid", s.pid()).build());
+                audit.record(SessionAudit.session(SessionAudit.RECOVER, Outcome.WATCHING, s).build());
                 watching++;
             } else {
                 orphans.processGone(s.id(), OrphanHandler.DIED_WHILE_DOWN);

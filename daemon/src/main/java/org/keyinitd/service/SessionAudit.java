@@ -1,7 +1,6 @@
 package org.keyinitd.service;
 
 import java.util.Optional;
-import java.util.Set;
 import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.linux.LoginIds;
 import org.keyinitd.policy.RevokeMode;
@@ -19,22 +18,24 @@ import org.keyinitd.session.Session;
  * peer-supplied strings are cut to {@link #NOISE_FIELD_MAX} characters ({@code truncated}: true).
  */
 public final class SessionAudit {
-    static final String OPEN = "session.open";
-    static final String CLOSE = "session.close";
-    static final String REVOKE = "session.revoke";
+    public static final String OPEN = "session.open";
+    public static final String CLOSE = "session.close";
+    public static final String REVOKE = "session.revoke";
+    public static final String ORPHAN = "session.orphan";
+    public static final String RECOVER = "session.recover";
+    public static final String ADMIN_REVOKE = "admin.revoke";
 
     /** Longest peer-supplied string in a noise line. */
     public static final int NOISE_FIELD_MAX = 64;
-    private static final Set<String> REFUSALS = Set.of("denied", "error", "not-found", "expired", "abandoned");
 
     private SessionAudit() {
     }
 
-    static AuditEvent.Builder open(String outcome, PeerCredentials peer, OpenRequest req) {
+    static AuditEvent.Builder open(Outcome outcome, PeerCredentials peer, OpenRequest req) {
         boolean noise = isNoise(outcome, peer);
         LoginIds ids = LoginIds.of(peer.pid());
         Clip clip = new Clip(noise);
-        AuditEvent.Builder b = AuditEvent.of(OPEN, outcome).noise(noise)
+        AuditEvent.Builder b = AuditEvent.of(OPEN, outcome.auditName()).noise(noise)
                 .with("user", clip.of(req.user())).with("uid", req.uid()).with("service", clip.of(req.service()))
                 .with("tty", clip.of(req.tty())).with("rhost", clip.of(req.rhost()))
                 .with("ruser", clip.of(req.ruser()))
@@ -46,7 +47,7 @@ public final class SessionAudit {
         return b;
     }
 
-    static AuditEvent.Builder close(String outcome, PeerCredentials peer, Session s) {
+    static AuditEvent.Builder close(Outcome outcome, PeerCredentials peer, Session s) {
         return session(CLOSE, outcome, s).noise(isNoise(outcome, peer))
                 .with("peer_pid", peer.pid()).with("peer_uid", peer.uid());
     }
@@ -54,14 +55,14 @@ public final class SessionAudit {
     /** A CLOSE naming no known session: the closing process's own audit ids. */
     static AuditEvent.Builder closeNotFound(PeerCredentials peer, String sessionId) {
         LoginIds ids = LoginIds.of(peer.pid());
-        return AuditEvent.of(CLOSE, "not-found").noise(!peer.isRoot()).with("session", sessionId)
+        return AuditEvent.of(CLOSE, Outcome.NOT_FOUND.auditName()).noise(!peer.isRoot()).with("session", sessionId)
                 .with("pid", peer.pid()).with("auid", ids.auid()).with("ses", ids.ses())
                 .with("peer_pid", peer.pid()).with("peer_uid", peer.uid());
     }
 
     /** An event about a session, with the session's fields (a deferred revocation, an orphan, an admin revoke). */
-    public static AuditEvent.Builder session(String event, String outcome, Session s) {
-        return AuditEvent.of(event, outcome)
+    public static AuditEvent.Builder session(String event, Outcome outcome, Session s) {
+        return AuditEvent.of(event, outcome.auditName())
                 .with("session", s.id()).with("user", s.user()).with("uid", s.uid()).with("service", s.service())
                 .with("tty", s.tty()).with("rhost", s.rhost()).with("ruser", s.ruser())
                 .with("keyring", s.keyringSerial()).with("rule", s.rule())
@@ -83,8 +84,8 @@ public final class SessionAudit {
         };
     }
 
-    private static boolean isNoise(String outcome, PeerCredentials peer) {
-        return !peer.isRoot() && REFUSALS.contains(outcome);
+    private static boolean isNoise(Outcome outcome, PeerCredentials peer) {
+        return !peer.isRoot() && outcome.isRefusal();
     }
 
     /** Cuts peer-supplied strings in noise lines; remembers whether it cut any. */

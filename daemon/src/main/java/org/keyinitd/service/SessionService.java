@@ -34,10 +34,10 @@ public final class SessionService implements RequestHandler {
 
     public SessionService(String version, UserDirectory users, SessionKeyrings keyrings, SessionRegistry registry,
                           AuditLog audit, Policy policy, Liveness liveness, OrphanHandler orphans,
-                          LongSupplier monotonicNanos) {
+                          SessionEnding ending, LongSupplier monotonicNanos) {
         this.version = version;
-        this.opens = new OpenHandler(users, keyrings, registry, audit, liveness, orphans, monotonicNanos);
-        this.closes = new CloseHandler(keyrings, registry, audit, liveness);
+        this.opens = new OpenHandler(users, keyrings, registry, audit, liveness, orphans, ending, monotonicNanos);
+        this.closes = new CloseHandler(registry, ending, audit, liveness);
         this.policy = policy;
     }
 

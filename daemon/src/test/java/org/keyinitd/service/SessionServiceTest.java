@@ -77,8 +77,9 @@ class SessionServiceTest {
             }
         };
         SessionRegistry registry = new SessionRegistry(SessionStore.NONE);
+        SessionEnding ending = new SessionEnding(keyrings, registry, audit);
         service = new SessionService("test", users, keyrings, registry, audit, Policy.followModule(), Liveness.NONE,
-                new OrphanHandler(keyrings, registry, audit), () -> now);
+                new OrphanHandler(registry, ending, audit), ending, () -> now);
     }
 
     @AfterEach
