@@ -102,6 +102,9 @@ class TrustedFilesIT {
             }
             assertThat(d.auditLog()).exists();
             assertThat(mode(d.auditLog())).isEqualTo("rw-r-----");
+            while (!d.log().contains("reopened the audit log") && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // the line follows the reopen
+            }
             assertThat(d.log()).contains("reopened the audit log");
             pam.run("tf", u.name());
             d.awaitAudit(n -> n.path("event").asText().equals("session.close"), 10);
