@@ -51,15 +51,13 @@ public final class AdminClient {
     public Reply call(Op op, Fields fields) throws UnreachableException {
         UserPrincipal root = checkSocket();
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-             Selector selector = Selector.open()) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
+        try (Selector selector = Selector.open();
+             SocketChannel ch = connect(selector, deadline)) {
             UnixDomainPrincipal server = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
             if (!server.user().equals(root)) {
                 throw new UnreachableException("the server on " + socket + " runs as " + server.user().getName()
                         + ", not root: not keyinitd");
             }
-            ch.configureBlocking(false);
             SelectionKey key = ch.register(selector, SelectionKey.OP_WRITE);
             ByteBuffer out = ByteBuffer.wrap(FrameCodec.encodeRequest(op.code(), fields));
             while (out.hasRemaining()) {
@@ -82,6 +80,39 @@ public final class AdminClient {
             throw new UnreachableException("cannot talk to keyinitd on " + socket + ": " + e.getMessage());
         } catch (ProtocolException e) {
             throw new UnreachableException("bad reply from keyinitd on " + socket + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * A non-blocking connect bounded by the deadline: a daemon whose listen backlog is full makes
+     * connect fail at once (EAGAIN, AF_UNIX does not queue), so that is retried until the deadline.
+     */
+    private SocketChannel connect(Selector selector, long deadline) throws IOException, UnreachableException {
+        while (true) {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.configureBlocking(false);
+                if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
+                    SelectionKey key = ch.register(selector, SelectionKey.OP_CONNECT);
+                    while (!ch.finishConnect()) {
+                        await(selector, deadline);
+                    }
+                    key.cancel();
+                    selector.selectNow(); // let the cancelled key go before the channel registers again
+                }
+                return ch;
+            } catch (IOException e) {
+                ch.close();
+                if (!String.valueOf(e.getMessage()).contains("temporarily unavailable")
+                        || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+            } catch (UnreachableException e) {
+                ch.close();
+                throw new UnreachableException("cannot connect to keyinitd on " + socket + " within "
+                        + timeoutMillis + " ms");
+            }
         }
     }
 

@@ -256,6 +256,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
 
     @Override
     public synchronized void close() {
+        service = null; // a reload (SIGHUP) after this point finds the daemon stopped, not half torn down
         if (textfile != null) {
             textfile.close();
             textfile = null;

@@ -134,14 +134,24 @@ public final class SocketServer implements AutoCloseable {
     }
 
     private void acceptLoop() {
+        long backoffNanos = 0;
         while (!stopping) {
             UnixSocketChannel channel;
             try {
                 channel = server.accept();
+                backoffNanos = 0;
             } catch (IOException e) {
-                if (!stopping) {
-                    log.error("accept failed: {}", e.getMessage());
+                if (stopping) {
+                    break;
                 }
+                // Out of file descriptors (EMFILE/ENFILE) or memory: accept fails at once and would
+                // fail again at once. Back off, 1 ms doubling to 1 s, so the loop cannot spin; the
+                // pending connection stays in the backlog until descriptors are free again.
+                backoffNanos = Math.min(Math.max(backoffNanos * 2, 1_000_000L), 1_000_000_000L);
+                if (backoffNanos == 1_000_000L || backoffNanos == 1_000_000_000L) {
+                    log.error("accept failed: {}; retrying in {} ms", e.getMessage(), backoffNanos / 1_000_000L);
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(backoffNanos);
                 continue;
             }
             if (channel == null) {

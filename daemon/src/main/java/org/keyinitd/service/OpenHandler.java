@@ -45,6 +45,13 @@ final class OpenHandler {
     private static final Logger log = LoggerFactory.getLogger(OpenHandler.class);
     /** The reply must be on its way this long before the module's deadline, or the module may miss it. */
     static final long DEADLINE_MARGIN_NANOS = 10_000_000L;
+    private static final Object[] SESSION_LIMIT_LOCKS = new Object[64];
+
+    static {
+        for (int i = 0; i < SESSION_LIMIT_LOCKS.length; i++) {
+            SESSION_LIMIT_LOCKS[i] = new Object();
+        }
+    }
 
     private final UserDirectory users;
     private final SessionKeyrings keyrings;
@@ -167,10 +174,21 @@ final class OpenHandler {
 
     private Reply create(PeerCredentials peer, OpenRequest req, Passwd pw, PolicyDecision decision) {
         int max = decision.maxSessionsPerUser();
-        if (max > 0 && registry.openSessionsOf(req.uid()) >= max) {
-            return deny(peer, req, "user " + req.user() + " already has " + max
-                    + " open sessions (max_sessions_per_user in rule " + decision.rule() + ")", decision.rule());
+        if (max <= 0) {
+            return createUnlimited(peer, req, pw, decision);
         }
+        // Count and register under one lock per uid (striped), so that concurrent logins of one
+        // user cannot all pass the count before any of them is registered.
+        synchronized (SESSION_LIMIT_LOCKS[(int) Math.floorMod(req.uid(), (long) SESSION_LIMIT_LOCKS.length)]) {
+            if (registry.openSessionsOf(req.uid()) >= max) {
+                return deny(peer, req, "user " + req.user() + " already has " + max
+                        + " open sessions (max_sessions_per_user in rule " + decision.rule() + ")", decision.rule());
+            }
+            return createUnlimited(peer, req, pw, decision);
+        }
+    }
+
+    private Reply createUnlimited(PeerCredentials peer, OpenRequest req, Passwd pw, PolicyDecision decision) {
         // The module joins a root-owned keyring as its owner, with its own ids: only a root caller can.
         boolean rootOwned = decision.owner() == Owner.ROOT && peer.isRoot();
         KeyringSpec spec = new KeyringSpec(rootOwned, decision.permissions(), decision.linkUserKeyring(),

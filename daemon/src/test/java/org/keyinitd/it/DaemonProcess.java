@@ -285,10 +285,15 @@ final class DaemonProcess implements AutoCloseable {
         if (process != null && process.isAlive()) {
             stop();
         }
-        String name = org.keyinitd.keyring.KeyringService.registryName(stateDir());
+        unlinkRegistry(stateDir());
+        checkEveryAuditLine();
+    }
+
+    /** Unlinks the registry keyring of a daemon with this state_dir from the anchor (it would stay until reboot). */
+    static void unlinkRegistry(Path stateDir) throws IOException, InterruptedException {
+        String name = org.keyinitd.keyring.KeyringService.registryName(stateDir);
         Commands.run(List.of("setpriv", "--reuid=keyinitd", "--regid=keyinitd", "--clear-groups", "sh", "-c",
                 "for id in $(keyctl rlist @u); do keyctl rdescribe \"$id\" | grep -q \";$1\\$\" && "
                         + "keyctl unlink \"$id\" @u; done", "sh", name));
-        checkEveryAuditLine();
     }
 }
