@@ -213,6 +213,39 @@ class SessionServiceTest {
     }
 
     @Test
+    void concurrentLoginsOfOneUserNeverExceedMaxSessionsPerUser() throws Exception {
+        service.setPolicy(new Policy(List.of(), new org.keyinitd.policy.Actions(Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), java.util.OptionalInt.empty(),
+                java.util.OptionalInt.of(2), Optional.empty())));
+        int logins = 8;
+        // A slow kernel: each creation waits (bounded) for the others to be in flight too, which is
+        // what lets check-then-act races through. With the per-uid lock they never overlap.
+        java.util.concurrent.CountDownLatch inFlight = new java.util.concurrent.CountDownLatch(logins);
+        keyrings.onCreate = () -> {
+            inFlight.countDown();
+            try {
+                inFlight.await(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(logins);
+        List<java.util.concurrent.Future<Reply>> replies = new ArrayList<>();
+        for (int i = 0; i < logins; i++) {
+            replies.add(pool.submit(() -> open(ROOT, "alice", 1001, true)));
+        }
+        long created = 0;
+        for (java.util.concurrent.Future<Reply> r : replies) {
+            if (r.get().status() == Status.OK) {
+                created++;
+            }
+        }
+        pool.shutdown();
+        assertThat(created).isEqualTo(2);
+        assertThat(keyrings.created).hasSize(2);
+    }
+
+    @Test
     void unknownOpIsAnsweredNotThrown() {
         Reply r = service.handle(ROOT, new Request(77, org.keyinitd.protocol.Fields.empty()));
         assertThat(r.status()).isEqualTo(Status.UNKNOWN_OP);
