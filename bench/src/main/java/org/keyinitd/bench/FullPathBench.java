@@ -105,7 +105,7 @@ public class FullPathBench {
                 true, "defaults", Instant.now(), Session.State.OPEN);
         // Root-owned: a user-owned keyring revoked in a tight loop outruns the kernel's key GC and the
         // user's 200-key quota within a second (EDQUOT). The user keyring is still linked as the user.
-        rootOwned = new KeyringSpec(true, KeyPermissions.DEFAULT, true, false);
+        rootOwned = new KeyringSpec(true, KeyPermissions.DEFAULT, true, false, 0);
     }
 
     @TearDown

@@ -18,6 +18,7 @@ import org.keyinitd.policy.CreateMode;
 import org.keyinitd.policy.Glob;
 import org.keyinitd.policy.HostPattern;
 import org.keyinitd.policy.KeyPermissions;
+import org.keyinitd.policy.Lifetime;
 import org.keyinitd.policy.Match;
 import org.keyinitd.policy.Owner;
 import org.keyinitd.policy.Policy;
@@ -37,7 +38,7 @@ final class ConfigValidator {
     static final List<String> TOP = List.of("socket", "state_dir", "audit_log", "defaults", "rule", "limits",
             "audit", "metrics");
     static final List<String> ACTIONS = List.of("create", "revoke", "close_action", "link_user_keyring",
-            "link_persistent_keyring", "owner", "permissions", "max_sessions_per_user", "revoke_on_exit");
+            "link_persistent_keyring", "owner", "permissions", "max_sessions_per_user", "revoke_on_exit", "max_lifetime");
     static final List<String> RULE = concat(List.of("name", "match"), ACTIONS);
     static final List<String> MATCH = List.of("user", "group", "uid", "service", "tty", "rhost",
             "has_session_keyring");
@@ -268,7 +269,8 @@ final class ConfigValidator {
                 perm == null ? OptionalInt.empty() : OptionalInt.of(parse(perm, string(perm), KeyPermissions::parse)),
                 max == null ? OptionalInt.empty() : OptionalInt.of(integer(max, 0, Integer.MAX_VALUE,
                         "must be 0 (no limit) or more")),
-                optionalBool(a.get("revoke_on_exit")));
+                optionalBool(a.get("revoke_on_exit")),
+                enumValue(a.get("max_lifetime"), Lifetime::parse));
     }
 
     private <T> Optional<T> enumValue(Value v, Function<String, T> parse) throws ConfigException {

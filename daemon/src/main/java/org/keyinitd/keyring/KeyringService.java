@@ -29,6 +29,8 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
      * session keyring.
      */
     public static final String ANCHOR_USER = "keyinitd";
+    /** How long after {@code max_lifetime} the kernel expires a keyring the daemon did not revoke in time. */
+    public static final int EXPIRY_GRACE_SECONDS = 30;
 
     /**
      * Root-owned, and only the possessor (the worker thread, through its own session keyring and
@@ -209,7 +211,10 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
                 if (spec.linkPersistentKeyring()) {
                     k.linkPersistentKeyring(uid, key);
                 }
-                k.setPermissions(key, spec.permissions()); // last: the links need the default possessor WRITE
+                if (spec.lifetimeSeconds() > 0) {
+                    k.setTimeout(key, spec.lifetimeSeconds() + EXPIRY_GRACE_SECONDS); // see pastLifetime
+                }
+                k.setPermissions(key, spec.permissions()); // last: the links and the timeout need the default possessor rights
             } catch (KernelException | KeyringException e) {
                 discard(k, key);
                 throw e;
@@ -253,6 +258,42 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
     @Override
     public Map<Integer, Integer> usages(Collection<Integer> serials) throws KeyringException {
         return worker.call(k -> ProcKeys.usages(serials), timeoutMillis);
+    }
+
+    /**
+     * {@code max_lifetime}: the daemon revokes the keyring when it runs out (revoking clears its
+     * links, so its keys die); the kernel's expiry, set {@link #EXPIRY_GRACE_SECONDS} later, is the
+     * backstop for a daemon that is down then. The order matters: an expired key can no longer be
+     * revoked (the kernel answers EKEYEXPIRED), and an expired keyring still hands its keys to
+     * lookups by name until the garbage collector reaps it. The remaining time is the kernel's
+     * own count, so it survives a daemon restart.
+     */
+    @Override
+    public java.util.Set<Integer> pastLifetime(Collection<Integer> serials) throws KeyringException {
+        return worker.call(k -> ProcKeys.expiringWithin(serials, EXPIRY_GRACE_SECONDS), timeoutMillis);
+    }
+
+    @Override
+    public Map<String, Integer> contents(int serial) throws KeyringException {
+        return worker.call(k -> {
+            Map<String, Integer> types = new java.util.TreeMap<>();
+            int[] keys;
+            try {
+                keys = k.readKeyring(serial);
+            } catch (KernelException e) {
+                return types; // revoked, expired or gone: nothing to tell
+            }
+            for (int key : keys) {
+                String type;
+                try {
+                    type = k.describe(key).split(";", 2)[0]; // "type;uid;gid;perm;description"
+                } catch (KernelException e) {
+                    type = "unknown";
+                }
+                types.merge(type, 1, Integer::sum);
+            }
+            return types;
+        }, timeoutMillis);
     }
 
     private void unlinkQuietly(Kernel k, int serial) {

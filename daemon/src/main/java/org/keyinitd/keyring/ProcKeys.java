@@ -21,6 +21,31 @@ final class ProcKeys {
     private ProcKeys() {
     }
 
+    /**
+     * The keys among {@code serials} that expire within {@code seconds} or have expired: timeout
+     * column {@code expd}, or {@code Ns} with N at most {@code seconds} (the kernel writes seconds
+     * below a minute, then minutes, hours, days, weeks).
+     */
+    static java.util.Set<Integer> expiringWithin(Collection<Integer> serials, int seconds) throws KernelException {
+        Set<String> wanted = new HashSet<>();
+        for (int s : serials) {
+            wanted.add(String.format("%08x", s));
+        }
+        Set<Integer> out = new HashSet<>();
+        try (var lines = Files.lines(PROC_KEYS)) {
+            lines.forEach(line -> {
+                String[] cols = line.trim().split("\\s+", 5);
+                if (cols.length > 3 && wanted.contains(cols[0]) && (cols[3].equals("expd")
+                        || cols[3].matches("\\d+s") && Long.parseLong(cols[3].substring(0, cols[3].length() - 1)) <= seconds)) {
+                    out.add(Integer.parseUnsignedInt(cols[0], 16));
+                }
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new KernelException("read /proc/keys", KernelException.ENOENT, e.getMessage());
+        }
+        return out;
+    }
+
     /** Usage counts of the live (not revoked, not dead) keys among {@code serials}. */
     static Map<Integer, Integer> usages(Collection<Integer> serials) throws KernelException {
         Set<String> wanted = new HashSet<>();

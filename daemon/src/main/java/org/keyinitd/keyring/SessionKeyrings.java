@@ -18,4 +18,14 @@ public interface SessionKeyrings {
      * keyring that is gone, revoked or invalidated is missing from the result.
      */
     Map<Integer, Integer> usages(Collection<Integer> serials) throws KeyringException;
+
+    /**
+     * What the keyring holds right now: the number of keys linked directly in it, per key type
+     * ({@code user}, {@code keyring}, ...), never their payloads. Empty when it cannot be read
+     * (revoked, expired, gone).
+     */
+    Map<String, Integer> contents(int serial) throws KeyringException;
+
+    /** The keyrings among {@code serials} whose {@code max_lifetime} has run out: revoke them now. */
+    java.util.Set<Integer> pastLifetime(Collection<Integer> serials) throws KeyringException;
 }

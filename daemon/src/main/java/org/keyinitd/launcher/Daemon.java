@@ -30,6 +30,7 @@ import org.keyinitd.server.SocketServer;
 import org.keyinitd.service.DeferredRevoker;
 import org.keyinitd.service.Liveness;
 import org.keyinitd.service.OrphanHandler;
+import org.keyinitd.service.LifetimeReaper;
 import org.keyinitd.service.Recovery;
 import org.keyinitd.service.SessionEnding;
 import org.keyinitd.service.NssUsers;
@@ -57,6 +58,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
     private SocketServer server;
     private SessionService service;
     private DeferredRevoker deferred;
+    private LifetimeReaper reaper;
     private ProcessWatcher watcher;
     private TextfileExporter textfile;
     private final Metrics metrics = new Metrics();
@@ -93,6 +95,8 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
                     liveness, orphans, ending, clock::nanos);
             deferred = new DeferredRevoker(keyrings, registry, ending);
             deferred.start();
+            reaper = new LifetimeReaper(keyrings, registry, ending);
+            reaper.start();
             AdminHandler admin = new AdminHandler(this, registry, ending, audit, metrics, this::reload);
             server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics),
                     new LimitedRequests(audit)::report);
@@ -268,6 +272,10 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
         if (deferred != null) {
             deferred.close();
             deferred = null;
+        }
+        if (reaper != null) {
+            reaper.close();
+            reaper = null;
         }
         if (watcher != null) {
             watcher.close();

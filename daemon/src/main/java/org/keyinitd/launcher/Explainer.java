@@ -80,6 +80,7 @@ final class Explainer {
         values.put("owner", d.owner().configName());
         values.put("permissions", KeyPermissions.hex(d.permissions()));
         values.put("revoke_on_exit", Boolean.toString(d.revokeOnExit()));
+        values.put("max_lifetime", org.keyinitd.policy.Lifetime.format(d.maxLifetime()));
         values.put("max_sessions_per_user", d.maxSessionsPerUser() == 0 ? "0 (no limit)" : Integer.toString(d.maxSessionsPerUser()));
         for (Map.Entry<String, String> v : values.entrySet()) {
             out.printf("  %-24s %-14s (%s)%n", v.getKey(), v.getValue(), source(config, e, v.getKey()));

@@ -39,6 +39,7 @@ public final class Kernel {
     private static final int KEYCTL_LINK = 8;
     private static final int KEYCTL_UNLINK = 9;
     private static final int KEYCTL_READ = 11;
+    private static final int KEYCTL_SET_TIMEOUT = 15;
     private static final int KEYCTL_INVALIDATE = 21;
     private static final int KEYCTL_GET_PERSISTENT = 22;
 
@@ -82,6 +83,12 @@ public final class Kernel {
 
     public void unlink(int key, int keyring) throws KernelException {
         call("keyctl_unlink(" + key + ", " + keyring + ")", nr.keyctl(), (long) KEYCTL_UNLINK, (long) key, (long) keyring);
+    }
+
+    /** KEYCTL_SET_TIMEOUT: the key expires this many seconds from now (0: never). */
+    public void setTimeout(int key, long seconds) throws KernelException {
+        call("keyctl_set_timeout(" + key + ", " + seconds + ")", nr.keyctl(), (long) KEYCTL_SET_TIMEOUT, (long) key,
+                seconds);
     }
 
     public void revoke(int key) throws KernelException {

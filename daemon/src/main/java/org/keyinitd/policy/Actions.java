@@ -1,5 +1,6 @@
 package org.keyinitd.policy;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -16,9 +17,10 @@ public record Actions(
         Optional<Owner> owner,
         OptionalInt permissions,
         OptionalInt maxSessionsPerUser,
-        Optional<Boolean> revokeOnExit) {
+        Optional<Boolean> revokeOnExit,
+        Optional<Duration> maxLifetime) {
 
     public static final Actions NONE = new Actions(Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(), OptionalInt.empty(),
-            Optional.empty());
+            Optional.empty(), Optional.empty());
 }

@@ -62,6 +62,7 @@ public final class Policy {
                 src.pickInt("permissions", Actions::permissions, KeyPermissions.DEFAULT),
                 src.pickInt("max_sessions_per_user", Actions::maxSessionsPerUser, 0),
                 src.pick("revoke_on_exit", Actions::revokeOnExit, true, "built-in default"),
+                src.pick("max_lifetime", Actions::maxLifetime, Lifetime.NONE, "built-in default (no limit)"),
                 rule.map(Rule::name).orElse(DEFAULTS_RULE));
         return new Explanation(rule, rule.map(rules::indexOf).orElse(-1), decision, Map.copyOf(src.sources));
     }

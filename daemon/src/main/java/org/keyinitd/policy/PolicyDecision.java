@@ -1,8 +1,10 @@
 package org.keyinitd.policy;
 
+import java.time.Duration;
+
 /**
  * The resolved outcome for one login: every action with a value, and the rule that decided
- * (the first rule that matched, or "defaults").
+ * (the first rule that matched, or "defaults"). {@code maxLifetime} is {@link Lifetime#NONE} for no limit.
  */
 public record PolicyDecision(
         Action action,
@@ -14,6 +16,7 @@ public record PolicyDecision(
         int permissions,
         int maxSessionsPerUser,
         boolean revokeOnExit,
+        Duration maxLifetime,
         String rule) {
 
     /** The outcome at open. */

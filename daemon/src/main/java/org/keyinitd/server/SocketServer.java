@@ -43,6 +43,8 @@ public final class SocketServer implements AutoCloseable {
     private final ConcurrentHashMap<Long, AtomicInteger> openByUid = new ConcurrentHashMap<>();
     private final ExecutorService pool;
     private UnixServerSocketChannel server;
+    /** The socket file this server bound (its inode), so that close() removes only its own. */
+    private Object boundFile;
     private Thread acceptThread;
     private volatile boolean stopping;
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_NANOS);
@@ -90,6 +92,8 @@ public final class SocketServer implements AutoCloseable {
         prepareSocketPath();
         server = UnixServerSocketChannel.open();
         server.socket().bind(new UnixSocketAddress(path.toFile()), 128);
+        boundFile = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS).fileKey();
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
         acceptThread = new Thread(this::acceptLoop, "accept");
         acceptThread.start();
@@ -256,7 +260,9 @@ public final class SocketServer implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
-        wakeAcceptThread();
+        if (acceptThread != null) {
+            wakeAcceptThread();
+        }
         try {
             if (acceptThread != null) {
                 acceptThread.join(2000);
@@ -277,8 +283,25 @@ public final class SocketServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         summarize(); // what was refused since the last summary, before the audit log closes
+        removeOwnSocket();
+    }
+
+    /**
+     * Removes the socket file if it is the one this server bound: a daemon that failed to start
+     * because another one serves the path must not take that one's socket away with it.
+     */
+    private void removeOwnSocket() {
+        if (boundFile == null) {
+            return;
+        }
         try {
-            Files.deleteIfExists(path);
+            Object now = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (boundFile.equals(now)) {
+                Files.delete(path);
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // already gone
         } catch (IOException e) {
             log.warn("cannot remove socket {}: {}", path, e.getMessage());
         }

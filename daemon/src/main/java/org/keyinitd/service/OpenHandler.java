@@ -192,7 +192,7 @@ final class OpenHandler {
         // The module joins a root-owned keyring as its owner, with its own ids: only a root caller can.
         boolean rootOwned = decision.owner() == Owner.ROOT && peer.isRoot();
         KeyringSpec spec = new KeyringSpec(rootOwned, decision.permissions(), decision.linkUserKeyring(),
-                decision.linkPersistentKeyring());
+                decision.linkPersistentKeyring(), decision.maxLifetime().toSeconds());
         SessionKeyring keyring;
         try {
             keyring = keyrings.create(req.uid(), pw.gid(), spec);
@@ -214,7 +214,8 @@ final class OpenHandler {
                 .with("keyring", keyring.serial()).with("rule", decision.rule())
                 .with("revoke", SessionAudit.revokeValue(decision.revoke()))
                 .with("owner", rootOwned ? "root" : "user")
-                .with("persistent_linked", decision.linkPersistentKeyring() ? true : null).build());
+                .with("persistent_linked", decision.linkPersistentKeyring() ? true : null)
+                .with("max_lifetime", decision.maxLifetime().isZero() ? null : decision.maxLifetime().toSeconds()).build());
         // Every session is in the audit log; the daemon log keeps to what needs an admin's eye.
         log.debug("{}: session {} for {} ({}): created keyring {} (rule {})", peer, session.id(), req.user(),
                 req.service(), keyring.serial(), decision.rule());

@@ -1,5 +1,6 @@
 package org.keyinitd.service;
 
+import java.util.Map;
 import java.util.Optional;
 import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.audit.AuditLog;
@@ -48,17 +49,18 @@ public final class SessionEnding {
             return Optional.empty();
         }
         boolean invalidate = s.closeAction() == CloseAction.INVALIDATE;
+        AuditLine held = withContents(s, line);
         try {
             keyrings.kill(s.keyringSerial(), invalidate);
         } catch (KeyringException e) {
             registry.add(s); // still alive as far as we know: keep it visible, and retriable
             log.error("cannot {} keyring {} of session {} ({}): {}", invalidate ? "invalidate" : "revoke",
                     s.keyringSerial(), s.id(), s.user(), e.getMessage());
-            audit.record(line.of(Outcome.ERROR, e.getMessage()).build());
+            audit.record(held.of(Outcome.ERROR, e.getMessage()).build());
             return Optional.of(Outcome.ERROR);
         }
         Outcome outcome = as != null ? as : invalidate ? Outcome.INVALIDATED : Outcome.REVOKED;
-        audit.record(line.of(outcome, null).build());
+        audit.record(held.of(outcome, null).build());
         return Optional.of(outcome);
     }
 
@@ -71,13 +73,33 @@ public final class SessionEnding {
         if (registry.remove(s.id()).isEmpty()) {
             return Optional.empty();
         }
+        AuditLine held = withContents(s, line);
         try {
             keyrings.release(s.keyringSerial());
         } catch (KeyringException e) {
             log.warn("cannot release keyring {} of session {}: {}", s.keyringSerial(), s.id(), e.getMessage());
         }
-        audit.record(line.of(as, null).build());
+        audit.record(held.of(as, null).build());
         return Optional.of(as);
+    }
+
+    /**
+     * The line with what the keyring held at its end: the number of keys in it and their types
+     * ({@code keys}, {@code key_types}), never payloads. Read before the keyring dies.
+     */
+    private AuditLine withContents(Session s, AuditLine line) {
+        Map<String, Integer> types;
+        try {
+            types = keyrings.contents(s.keyringSerial());
+        } catch (KeyringException e) {
+            log.debug("cannot list keyring {} of session {}: {}", s.keyringSerial(), s.id(), e.getMessage());
+            return line;
+        }
+        if (types.isEmpty()) {
+            return (o, failure) -> line.of(o, failure).with("keys", 0);
+        }
+        int keys = types.values().stream().mapToInt(Integer::intValue).sum();
+        return (o, failure) -> line.of(o, failure).with("keys", keys).with("key_types", types);
     }
 
     /** Ends a session whose keyring needs nothing more (already revoked or gone). */
@@ -90,10 +112,12 @@ public final class SessionEnding {
     }
 
     /**
-     * An admin's revoke: the keyring dies now, but an open session stays listed (REVOKED) until
-     * its login closes it or its process dies; a closing one is over. REVOKED or ERROR.
+     * A revoke the login did not ask for (an admin's, or {@code max_lifetime} reached): the keyring
+     * dies now, but an open session stays listed (REVOKED) until its login closes it or its
+     * process dies; a closing one is over. REVOKED or ERROR.
      */
-    public Outcome revokeListed(Session s, AuditLine line) {
+    public Outcome revokeListed(Session s, AuditLine given) {
+        AuditLine line = withContents(s, given);
         try {
             keyrings.kill(s.keyringSerial(), s.closeAction() == CloseAction.INVALIDATE);
         } catch (KeyringException e) {

@@ -38,4 +38,23 @@ class DaemonLifecycleIT {
         daemon.close(); // a second stop is harmless too
         DaemonProcess.unlinkRegistry(dir.resolve("state"));
     }
+
+    @Test
+    void aSecondDaemonOnTheSameSocketFailsAndLeavesTheFirstServing() throws Exception {
+        try (TestUsers users = new TestUsers(); DaemonProcess first = DaemonProcess.start(dir.resolve("first"), "")) {
+            TestUsers.User u = users.create();
+            // the same config again: a careless `keyinitd &` next to the running service
+            Path config = first.config();
+            String jvm = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Commands.Result second = Commands.run(java.util.List.of(jvm, "-jar", DaemonProcess.jar().toString(),
+                    "--config", config.toString()));
+            assertThat(second.exit()).as(second.output()).isEqualTo(1);
+            assertThat(second.output()).contains("already served by a running daemon");
+            assertThat(first.socket()).as("the first daemon's socket is still there").exists();
+            PamHarness pam = new PamHarness(dir.resolve("pam.d"));
+            pam.service("login", "session required MODULE socket=" + first.socket() + " on_error=fail revoke");
+            PamHarness.Result r = pam.run("login", u.name());
+            assertThat(r.getInt("open_rc")).as("a login after the failed second start:\n" + r.output()).isZero();
+        }
+    }
 }

@@ -34,12 +34,18 @@ class LoginStatesIT {
                 name = "no-keyring"
                 match = { service = "never" }
                 create = "never"
+
+                [[rule]]
+                name = "short-lived"
+                match = { service = "short" }
+                max_lifetime = "2s"
                 """);
         pam = new PamHarness(dir.resolve("pam.d"));
         String up = "socket=" + daemon.socket() + " on_error=fail";
         pam.service("login", "session required MODULE " + up + " revoke");
         pam.service("never", "session required MODULE " + up + " revoke");
         pam.service("down", "session required MODULE socket=" + dir.resolve("absent.sock") + " revoke");
+        pam.service("short", "session required MODULE " + up + " revoke");
         pam.service("krb5", "auth required MODULE " + up + " revoke", "session required MODULE " + up + " revoke");
     }
 
@@ -91,6 +97,48 @@ class LoginStatesIT {
         assertThat(never.getInt("open_rc")).as(never.output()).isZero();
         assertThat(never.get("ses_desc")).endsWith(";_uid_ses." + carol.uid());
         assertThat(never.getInt("exec_status")).isZero();
+    }
+
+    @Test
+    void maxLifetimeKillsTheKeysEvenWhileTheSessionStaysOpen() throws Exception {
+        PamHarness.Result r = pam.run("short", carol.name(),
+                "--exec", "keyctl add user kit-lifetime v @s >/dev/null && keyctl print %user:kit-lifetime",
+                // wait (at most 10 s) for the kernel to expire the keyring, from inside the live session
+                "--then", "i=0; while keyctl print %user:kit-lifetime >/dev/null 2>&1; do i=$((i+1)); "
+                        + "[ $i -gt 100 ] && exit 1; sleep 0.1; done; keyctl rdescribe @s; exit 0");
+        assertThat(r.getInt("open_rc")).as(r.output()).isZero();
+        assertThat(r.getInt("exec_status")).as("usable at first").isZero();
+        assertThat(r.get("then_status")).as("dead within the session: " + r.output()).isEqualTo("0");
+        // the kernel expired it; the daemon revoked it (an expired keyring still answers lookups by name)
+        assertThat(r.output()).contains("Key has been revoked");
+        int ses = r.getInt("ses");
+        assertThat(daemon.audit("session.open", "created")).filteredOn(n -> n.path("keyring").asInt() == ses)
+                .singleElement().satisfies(n -> {
+                    assertThat(n.path("rule").asText()).isEqualTo("short-lived");
+                    assertThat(n.path("max_lifetime").asLong()).isEqualTo(2);
+                });
+        assertThat(daemon.awaitAudit(n -> n.path("event").asText().equals("session.revoke")
+                && n.path("keyring").asInt() == ses, 10).path("outcome").asText()).isEqualTo("expired");
+        assertThat(r.getInt("close_rc")).as("the close of a keyring past its lifetime still succeeds").isZero();
+        assertThat(daemon.audit("session.close", "already-revoked"))
+                .anySatisfy(n -> assertThat(n.path("keyring").asInt()).isEqualTo(ses));
+    }
+
+    @Test
+    void theCloseLineSaysWhatTheKeyringHeldNeverThePayloads() throws Exception {
+        PamHarness.Result r = pam.run("login", carol.name(), "--exec",
+                "keyctl add user kit-one s3cr3t-payload-1 @s >/dev/null && keyctl add user kit-two s3cr3t-payload-2 @s"
+                        + " >/dev/null && keyctl newring kit-ring @s >/dev/null");
+        assertThat(r.getInt("exec_status")).as(r.output()).isZero();
+        int ses = r.getInt("ses");
+        JsonNode close = daemon.audit("session.close", "revoked").stream()
+                .filter(n -> n.path("keyring").asInt() == ses).findFirst()
+                .orElseThrow(() -> new AssertionError("no close line for keyring " + ses));
+        // two user keys, the keyring made in the session, and the user keyring linked in at open
+        assertThat(close.path("keys").asInt()).isEqualTo(4);
+        assertThat(close.path("key_types").path("user").asInt()).isEqualTo(2);
+        assertThat(close.path("key_types").path("keyring").asInt()).isEqualTo(2);
+        assertThat(close.toString()).doesNotContain("s3cr3t").doesNotContain("kit-one");
     }
 
     @Test

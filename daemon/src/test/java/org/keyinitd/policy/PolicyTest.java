@@ -22,7 +22,8 @@ class PolicyTest {
 
     private static Actions actions(CreateMode create, RevokeMode revoke) {
         return new Actions(Optional.ofNullable(create), Optional.ofNullable(revoke), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), OptionalInt.empty(), OptionalInt.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), OptionalInt.empty(), OptionalInt.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     private static Match services(String... globs) {

@@ -216,7 +216,7 @@ class SessionServiceTest {
     void concurrentLoginsOfOneUserNeverExceedMaxSessionsPerUser() throws Exception {
         service.setPolicy(new Policy(List.of(), new org.keyinitd.policy.Actions(Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), java.util.OptionalInt.empty(),
-                java.util.OptionalInt.of(2), Optional.empty())));
+                java.util.OptionalInt.of(2), Optional.empty(), Optional.empty())));
         int logins = 8;
         // A slow kernel: each creation waits (bounded) for the others to be in flight too, which is
         // what lets check-then-act races through. With the per-uid lock they never overlap.
@@ -304,6 +304,16 @@ class SessionServiceTest {
         @Override
         public Map<Integer, Integer> usages(Collection<Integer> serials) {
             return Map.of();
+        }
+
+        @Override
+        public Set<Integer> pastLifetime(Collection<Integer> serials) {
+            return Set.of();
+        }
+
+        @Override
+        public Map<String, Integer> contents(int serial) {
+            return Map.of("keyring", 1, "user", 2);
         }
 
         @Override
