@@ -13,7 +13,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.keyinitd.audit.AuditEvent;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.keyinitd.audit.AuditLog;
+import org.keyinitd.keyring.KeyringException;
+import org.keyinitd.keyring.KeyringView;
+import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.linux.LoginIds;
 import org.keyinitd.service.Outcome;
 import org.keyinitd.service.SessionAudit;
@@ -41,15 +45,17 @@ public final class AdminHandler {
 
     private final DaemonInfo info;
     private final SessionRegistry registry;
+    private final SessionKeyrings keyrings;
     private final SessionEnding ending;
     private final AuditLog audit;
     private final Metrics metrics;
     private final Reloader reloader;
 
-    public AdminHandler(DaemonInfo info, SessionRegistry registry, SessionEnding ending, AuditLog audit,
-                        Metrics metrics, Reloader reloader) {
+    public AdminHandler(DaemonInfo info, SessionRegistry registry, SessionKeyrings keyrings, SessionEnding ending,
+                        AuditLog audit, Metrics metrics, Reloader reloader) {
         this.info = info;
         this.registry = registry;
+        this.keyrings = keyrings;
         this.ending = ending;
         this.audit = audit;
         this.metrics = metrics;
@@ -71,6 +77,7 @@ public final class AdminHandler {
                 case SESSIONS -> data(op, sessions(fields.string(Field.USER)));
                 case REVOKE -> revoke(peer, fields);
                 case RELOAD -> reload(peer);
+                case SHOW -> show(fields);
                 default -> Reply.error(op.code(), Status.UNKNOWN_OP, op + " is not an admin op");
             };
         } catch (JsonProcessingException e) {
@@ -115,6 +122,73 @@ public final class AdminHandler {
         }
         s.put("latency", latency);
         return s;
+    }
+
+    /**
+     * SHOW: one session in full, for an admin: its listing, the rule that decided, the keyring
+     * as the kernel has it now (state, permissions, expiry, references, and its keys by type and
+     * description, never payloads) and the session's audit lines.
+     */
+    private Reply show(Fields fields) throws JsonProcessingException {
+        Optional<String> id = fields.string(Field.SESSION_ID);
+        if (id.isEmpty()) {
+            return Reply.error(Op.SHOW.code(), Status.BAD_REQUEST, "SHOW needs a SESSION_ID");
+        }
+        Optional<Session> found = registry.get(id.get());
+        if (found.isEmpty()) {
+            return Reply.error(Op.SHOW.code(), Status.NOT_FOUND, "no session " + id.get()
+                    + " (closed sessions are in the audit log)");
+        }
+        Session s = found.get();
+        Map<String, Object> doc = describe(s, Instant.now());
+        doc.put("login_pid", s.pid());
+        doc.put("auid", s.login().auid());
+        doc.put("ses", s.login().ses());
+        doc.put("revoke", SessionAudit.revokeValue(s.revoke()));
+        doc.put("close_action", s.closeAction().configName());
+        doc.put("revoke_on_exit", s.revokeOnExit());
+        try {
+            KeyringView k = keyrings.inspect(s.keyringSerial());
+            Map<String, Object> ring = new LinkedHashMap<>();
+            ring.put("serial", k.serial());
+            ring.put("state", k.state());
+            String[] d = k.description().split(";", 5);
+            if (d.length == 5) {
+                ring.put("name", d[4]);
+                ring.put("uid", Long.parseLong(d[1]));
+                ring.put("gid", Long.parseLong(d[2]));
+                ring.put("permissions", "0x" + d[3]);
+            }
+            ring.put("expiry", k.timeout().isEmpty() ? null : k.timeout());
+            // the daemon's registry link is one of the references; the rest are the session's holders
+            ring.put("holders", Math.max(0, k.usage() - 1));
+            ring.put("keys", k.keys());
+            doc.put("keyring", ring);
+        } catch (KeyringException e) {
+            doc.put("keyring", Map.of("serial", s.keyringSerial(), "error", e.getMessage()));
+        }
+        doc.put("audit", auditLinesOf(s.id()));
+        return data(Op.SHOW, doc);
+    }
+
+    /** The session's audit lines, oldest first, from the last rotation and the current file. */
+    private List<JsonNode> auditLinesOf(String sessionId) {
+        String needle = "\"session\":\"" + sessionId + "\"";
+        List<JsonNode> out = new ArrayList<>();
+        java.nio.file.Path current = info.auditLog();
+        for (java.nio.file.Path f : List.of(current.resolveSibling(current.getFileName() + ".1"), current)) {
+            if (!java.nio.file.Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (var lines = java.nio.file.Files.lines(f, java.nio.charset.StandardCharsets.UTF_8)) {
+                for (String line : (Iterable<String>) lines.filter(l -> l.contains(needle))::iterator) {
+                    out.add(JSON.readTree(line));
+                }
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                log.warn("cannot read audit log {} for SHOW: {}", f, e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** The count of one event's lines over the outcomes {@code which} selects. */

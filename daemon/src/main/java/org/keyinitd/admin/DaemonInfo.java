@@ -3,7 +3,7 @@ package org.keyinitd.admin;
 import java.nio.file.Path;
 import java.time.Instant;
 
-/** What STATUS reports about the daemon itself. */
+/** What STATUS (and SHOW) report about the daemon itself. */
 public interface DaemonInfo {
     String version();
 
@@ -16,4 +16,7 @@ public interface DaemonInfo {
     Instant configLoadedAt();
 
     long auditDropped();
+
+    /** The audit log in force (SHOW reads a session's lines from it and its last rotation). */
+    Path auditLog();
 }

@@ -27,7 +27,8 @@ import picocli.CommandLine.ParentCommand;
 /** {@code keyinitctl}: the admin CLI. Talks to the daemon over its socket; root only. */
 @Command(name = "keyinitctl", mixinStandardHelpOptions = true, versionProvider = Ctl.Version.class,
         description = "Shows and controls the keyinitd daemon: live sessions, revocation, reload.",
-        subcommands = {Ctl.StatusCmd.class, Ctl.SessionsCmd.class, Ctl.RevokeCmd.class, Ctl.ReloadCmd.class,
+        subcommands = {Ctl.StatusCmd.class, Ctl.SessionsCmd.class, Ctl.ShowCmd.class, Ctl.RevokeCmd.class,
+            Ctl.ReloadCmd.class,
             Ctl.CheckConfigCmd.class, Ctl.CdsTrainingCmd.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -180,6 +181,33 @@ public final class Ctl {
                     out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(list));
                 } else {
                     Output.sessions(list, out);
+                }
+                return 0;
+            });
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = {"One live session in full: its keyring's keys (type and description, never payloads),",
+                "permissions, expiry and holders, the rule that decided, and the session's audit lines."})
+    static final class ShowCmd implements Callable<Integer> {
+        @ParentCommand
+        Ctl ctl;
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Parameters(paramLabel = "SESSION", description = "the session id (keyinitctl sessions lists them)")
+        String session;
+        @Option(names = "--json", description = "a JSON document, for scripts")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            return ctl.call(spec, Op.SHOW, Fields.builder().put(Field.SESSION_ID, session).build(), (reply, out) -> {
+                JsonNode doc = data(reply);
+                if (json) {
+                    out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc));
+                } else {
+                    Output.show(doc, out);
                 }
                 return 0;
             });

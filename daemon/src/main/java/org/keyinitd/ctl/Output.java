@@ -66,6 +66,41 @@ final class Output {
         out.printf("%d session%s%n", list.size(), list.size() == 1 ? "" : "s");
     }
 
+    /** One session in full (SHOW); every value that came from a login or a key is escaped. */
+    static void show(JsonNode s, PrintWriter out) {
+        String[][] fields = {
+            {"session", s.path("session").asText()}, {"user", s.path("user").asText() + " (uid " + s.path("uid").asText() + ")"},
+            {"service", s.path("service").asText()}, {"tty", text(s.path("tty"))}, {"rhost", text(s.path("rhost"))},
+            {"login pid", s.path("login_pid").asText() + ", auid " + s.path("auid").asText() + ", ses " + s.path("ses").asText()},
+            {"state", s.path("state").asText()}, {"opened", s.path("opened_at").asText() + " (" + duration(s.path("age_seconds").asLong()) + " ago)"},
+            {"rule", s.path("rule").asText() + ": revoke " + s.path("revoke").asText() + ", close_action "
+                + s.path("close_action").asText() + ", revoke_on_exit " + s.path("revoke_on_exit").asText()},
+        };
+        for (String[] f : fields) {
+            out.printf("%-10s %s%n", f[0] + ":", Escape.line(f[1]));
+        }
+        JsonNode k = s.path("keyring");
+        if (k.has("error")) {
+            out.printf("%-10s %s (%s)%n", "keyring:", k.path("serial").asText(), Escape.line(k.path("error").asText()));
+        } else {
+            out.printf("%-10s %s %s, %s, owner uid %s gid %s, permissions %s, expiry %s, %s holder%s%n", "keyring:",
+                    k.path("serial").asText(), Escape.line(k.path("name").asText()), k.path("state").asText(),
+                    k.path("uid").asText(), k.path("gid").asText(), k.path("permissions").asText(),
+                    text(k.path("expiry")), k.path("holders").asText(), k.path("holders").asInt() == 1 ? "" : "s");
+            out.printf("%-10s %d%n", "keys:", k.path("keys").size());
+            for (JsonNode key : k.path("keys")) {
+                out.printf("  %10s  %-12s %-10s uid %-6s %s%n", key.path("serial").asText(),
+                        Escape.line(key.path("type").asText()), key.path("permissions").asText(),
+                        key.path("uid").asText(), Escape.line(key.path("description").asText()));
+            }
+        }
+        out.printf("%-10s %d line%s%n", "audit:", s.path("audit").size(), s.path("audit").size() == 1 ? "" : "s");
+        for (JsonNode line : s.path("audit")) {
+            out.printf("  %s  %s %s%n", line.path("ts").asText(), line.path("event").asText(),
+                    Escape.line(line.path("outcome").asText()));
+        }
+    }
+
     private static String text(JsonNode n) {
         // (escaped with the other cells in sessions())
         return n.isMissingNode() || n.isNull() ? "-" : n.asText();

@@ -274,6 +274,34 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
     }
 
     @Override
+    public KeyringView inspect(int serial) throws KeyringException {
+        return worker.call(k -> {
+            String[] cols = ProcKeys.line(serial); // ID FLAGS USAGE TIMEOUT ...: only keys the worker may view
+            String timeout = cols == null ? "" : cols[3];
+            int usage = cols == null ? 0 : Integer.parseInt(cols[2]);
+            String description;
+            try {
+                description = k.describe(serial);
+            } catch (KernelException e) {
+                String state = e.errno() == KernelException.EKEYREVOKED ? "revoked"
+                        : e.errno() == KernelException.EKEYEXPIRED ? "expired" : "gone";
+                return new KeyringView(serial, state, "", timeout, usage, java.util.List.of());
+            }
+            java.util.List<KeyringView.Key> keys = new java.util.ArrayList<>();
+            for (int key : k.readKeyring(serial)) {
+                try {
+                    String[] d = k.describe(key).split(";", 5); // type;uid;gid;perm;description
+                    keys.add(new KeyringView.Key(key, d[0], d[4], Long.parseLong(d[1]), Long.parseLong(d[2]),
+                            "0x" + d[3]));
+                } catch (KernelException e) {
+                    keys.add(new KeyringView.Key(key, "unknown", "(" + e.getMessage() + ")", -1, -1, ""));
+                }
+            }
+            return new KeyringView(serial, "alive", description, timeout, usage, java.util.List.copyOf(keys));
+        }, timeoutMillis);
+    }
+
+    @Override
     public Map<String, Integer> contents(int serial) throws KeyringException {
         return worker.call(k -> {
             Map<String, Integer> types = new java.util.TreeMap<>();

@@ -46,6 +46,17 @@ final class ProcKeys {
         return out;
     }
 
+    /** The /proc/keys columns of one key: flags, usage, timeout; or null when it is not listed. */
+    static String[] line(int serial) throws KernelException {
+        String id = String.format("%08x", serial);
+        try (var lines = Files.lines(PROC_KEYS)) {
+            return lines.map(l -> l.trim().split("\\s+", 5)).filter(c -> c.length > 3 && c[0].equals(id))
+                    .findFirst().orElse(null);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new KernelException("read /proc/keys", KernelException.ENOENT, e.getMessage());
+        }
+    }
+
     /** Usage counts of the live (not revoked, not dead) keys among {@code serials}. */
     static Map<Integer, Integer> usages(Collection<Integer> serials) throws KernelException {
         Set<String> wanted = new HashSet<>();

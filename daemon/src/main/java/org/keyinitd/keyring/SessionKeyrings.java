@@ -26,6 +26,9 @@ public interface SessionKeyrings {
      */
     Map<String, Integer> contents(int serial) throws KeyringException;
 
+    /** The keyring as it is now: state, expiry, references, and its keys by type and description. */
+    KeyringView inspect(int serial) throws KeyringException;
+
     /** The keyrings among {@code serials} whose {@code max_lifetime} has run out: revoke them now. */
     java.util.Set<Integer> pastLifetime(Collection<Integer> serials) throws KeyringException;
 }

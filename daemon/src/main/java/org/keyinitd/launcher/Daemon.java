@@ -97,7 +97,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             deferred.start();
             reaper = new LifetimeReaper(keyrings, registry, ending);
             reaper.start();
-            AdminHandler admin = new AdminHandler(this, registry, ending, audit, metrics, this::reload);
+            AdminHandler admin = new AdminHandler(this, registry, keyrings, ending, audit, metrics, this::reload);
             server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics),
                     new LimitedRequests(audit)::report);
             server.start();
@@ -246,6 +246,11 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
     @Override
     public Path configFile() {
         return config.file();
+    }
+
+    @Override
+    public Path auditLog() {
+        return config.audit().file();
     }
 
     @Override

@@ -8,7 +8,8 @@ public enum Op {
     STATUS(4),
     SESSIONS(5),
     REVOKE(6),
-    RELOAD(7);
+    RELOAD(7),
+    SHOW(9);
 
     public static final int REPLY_BIT = 0x80;
 

@@ -307,6 +307,11 @@ class SessionServiceTest {
         }
 
         @Override
+        public org.keyinitd.keyring.KeyringView inspect(int serial) {
+            return new org.keyinitd.keyring.KeyringView(serial, "alive", "keyring;0;0;3f1b0000;x", "perm", 2, List.of());
+        }
+
+        @Override
         public Set<Integer> pastLifetime(Collection<Integer> serials) {
             return Set.of();
         }
