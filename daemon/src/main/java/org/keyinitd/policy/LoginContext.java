@@ -18,4 +18,13 @@ public record LoginContext(
         boolean hasSessionKeyring,
         ModuleArguments moduleArguments,
         Supplier<Set<String>> groups) {
+
+    /**
+     * tty as rules see it: PAM_TTY with a leading {@code /dev/} removed, so {@code "pts/*"}
+     * matches what su, sudo and login pass ({@code /dev/pts/3}); sshd passes {@code ssh} and cron
+     * {@code cron}, which stay as they are.
+     */
+    public LoginContext {
+        tty = tty.map(t -> t.startsWith("/dev/") ? t.substring("/dev/".length()) : t);
+    }
 }

@@ -112,4 +112,15 @@ class PolicyTest {
                 ModuleArguments.NONE, Set::of);
         assertThat(m.matches(noTty)).as("a tty condition does not match a login without a tty").isFalse();
     }
+
+    @Test
+    void ttyRulesSeePamTtyWithoutDevAsLoginProgramsSendIt() {
+        LoginContext su = new LoginContext("su", "alice", 1000, java.util.Optional.of("/dev/pts/3"),
+                java.util.Optional.empty(), false, ModuleArguments.NONE, Set::of);
+        assertThat(su.tty()).contains("pts/3");
+        assertThat(Glob.compile("pts/*").matches(su.tty().orElseThrow())).isTrue();
+        LoginContext sshd = new LoginContext("sshd", "alice", 1000, java.util.Optional.of("ssh"),
+                java.util.Optional.empty(), false, ModuleArguments.NONE, Set::of);
+        assertThat(sshd.tty()).contains("ssh");
+    }
 }
