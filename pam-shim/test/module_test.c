@@ -48,11 +48,13 @@ static void dump_state(void);
 	} else { \
 		failed++; \
 		fprintf(stderr, "FAIL %s:%d: %s (in %s)\n", __FILE__, __LINE__, #cond, current); \
-		dump_state(); \
+		if (dumped != current) \
+			dump_state(); \
+		dumped = current; \
 	} \
 } while (0)
 
-static const char *current = "";
+static const char *current = "", *dumped;
 
 /* ================================================================ fake libpam */
 
@@ -711,14 +713,29 @@ static void start_daemon(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/module_test.XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		/* /tmp may not be writable for everyone on this kind of machine */
-		snprintf(tmpdir, sizeof(tmpdir), "test/module_test.XXXXXX");
-		if (!mkdtemp(tmpdir)) {
-			perror("module_test: mkdtemp");
-			exit(2);
-		}
+	/* $TMPDIR, /tmp or /dev/shm (/tmp is not writable for everyone on every machine), else
+	 * here; the socket= option wants an absolute path */
+	const char *bases[] = { getenv("TMPDIR"), "/tmp", "/dev/shm", NULL };
+	char cwd[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		const char *base = bases[i];
+
+		if (!base && i + 1 < sizeof(bases) / sizeof(bases[0]))
+			continue;	/* no $TMPDIR */
+		if (!base)
+			base = getcwd(cwd, sizeof(cwd));
+		if (!base || base[0] != '/')
+			continue;
+		snprintf(tmpdir, sizeof(tmpdir), "%s/module_test.XXXXXX", base);
+		if (mkdtemp(tmpdir))
+			break;
+		tmpdir[0] = '\0';
+	}
+	if (!tmpdir[0]) {
+		perror("module_test: mkdtemp");
+		exit(2);
 	}
 	snprintf(sock_path, sizeof(sock_path), "%s/kid.sock", tmpdir);
 	strcpy(sa.sun_path, sock_path);
