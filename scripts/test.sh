@@ -12,7 +12,7 @@ if [[ $EUID -eq 0 ]]; then
   export KEYINITD_REQUIRE_ROOT_TESTS=1
 fi
 
-# -Psanitize: the integration tests load pam_keyinitd-asan.so into pam_harness-asan (ASan+UBSan,
+# -Psanitize: the integration tests load asan/pam_keyinitd.so into pam_harness-asan (ASan+UBSan,
 # leaks included); any sanitizer report fails the test that caused it (PamHarness), and
 # SanitizersIT proves a report does. The shipped, unsanitized module is what the package's
 # install test below logs in with.

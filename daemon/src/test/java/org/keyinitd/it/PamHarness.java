@@ -38,7 +38,7 @@ final class PamHarness {
     }
 
     /**
-     * For a sanitized pair (mvn -Psanitize: pam_harness-asan loading pam_keyinitd-asan.so): any
+     * For a sanitized pair (mvn -Psanitize: pam_harness-asan loading asan/pam_keyinitd.so): any
      * report ends the harness at once, leaks included. Set for every harness; without the
      * sanitizers they mean nothing.
      */

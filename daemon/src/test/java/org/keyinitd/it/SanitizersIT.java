@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * With mvn -Psanitize (what scripts/test.sh runs), every integration test drives
- * pam_keyinitd-asan.so through pam_harness-asan. This proves that the pair can fail a test at
+ * asan/pam_keyinitd.so through pam_harness-asan. This proves that the pair can fail a test at
  * all: a module with deliberate bugs (pam-shim/test/asan_canary.c), dlopen()ed by libpam into the
  * harness, must end in a sanitizer report that {@link PamHarness} turns into a failure.
  */
@@ -37,7 +37,7 @@ class SanitizersIT {
         "ubsan,    runtime error: signed integer overflow",
     })
     void aBugInADlopenedModuleFailsTheTest(String bug, String report) throws Exception {
-        Path canary = PamHarness.module().resolveSibling("test/pam_asan_canary.so");
+        Path canary = PamHarness.module().resolveSibling("pam_asan_canary.so");
         assertThat(canary).exists();
         pam.service("canary-" + bug, "session required " + canary + " " + bug);
         assertThatThrownBy(() -> pam.run("canary-" + bug, "root"))
@@ -46,7 +46,7 @@ class SanitizersIT {
 
     @Test
     void theCanaryWithoutABugPasses() throws Exception {
-        Path canary = PamHarness.module().resolveSibling("test/pam_asan_canary.so");
+        Path canary = PamHarness.module().resolveSibling("pam_asan_canary.so");
         pam.service("canary-none", "session required " + canary + " none");
         PamHarness.Result r = pam.run("canary-none", "root");
         assertThat(r.getInt("open_rc")).as(r.output()).isZero();
