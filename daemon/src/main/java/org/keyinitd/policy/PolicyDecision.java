@@ -18,8 +18,4 @@ public record PolicyDecision(
 
     /** The outcome at open. */
     public enum Action { CREATE, KEEP_EXISTING, SKIP }
-
-    public boolean revokeOnClose() {
-        return revoke == RevokeMode.ALWAYS;
-    }
 }
