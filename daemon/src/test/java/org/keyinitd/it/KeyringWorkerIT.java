@@ -55,9 +55,11 @@ class KeyringWorkerIT {
         KeyringWorker worker = new KeyringWorker(kernel, 16);
         int own = worker.start(k -> k.joinSessionKeyring(null));
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CompletableFuture<Void> blocker = java.util.concurrent.CompletableFuture.runAsync(() -> {
             try {
                 worker.call(k -> {
+                    running.countDown();
                     try {
                         release.await();
                     } catch (InterruptedException e) {
@@ -69,6 +71,8 @@ class KeyringWorkerIT {
                 throw new IllegalStateException(e);
             }
         });
+        // Only once the worker really is busy (runAsync may not even have submitted it yet).
+        assertThat(running.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("blocking task started").isTrue();
         try {
             // The worker is busy: this task waits in the queue past its caller's timeout.
             assertThatThrownBy(() -> worker.call(k -> k.addKeyring("kit-too-late", own), 200))
