@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test: the C codec tests (make check), the Java unit
+# Builds everything and runs every test: the C tests (make check, make check-asan), the Java unit
 # tests (surefire) and the integration tests (failsafe: the real daemon, libpam, the real
 # pam_keyinitd.so, real users and keyrings). Run as root; .ci/run calls exactly this.
 set -euo pipefail
@@ -12,7 +12,11 @@ if [[ $EUID -eq 0 ]]; then
   export KEYINITD_REQUIRE_ROOT_TESTS=1
 fi
 
-mvn -B -ntp -Dstyle.color=never clean verify "$@"
+# -Psanitize: the integration tests load asan/pam_keyinitd.so into pam_harness-asan (ASan+UBSan,
+# leaks included); any sanitizer report fails the test that caused it (PamHarness), and
+# SanitizersIT proves a report does. The shipped, unsanitized module is what the package's
+# install test below logs in with.
+mvn -B -ntp -Dstyle.color=never clean verify -Psanitize "$@"
 
 # Belt and braces: as root, the integration tests must have run and none skipped.
 summary=daemon/target/failsafe-reports/failsafe-summary.xml

@@ -456,6 +456,7 @@ int main(int argc, char **argv)
 	if (set_session_state(state, user) < 0)
 		return 2;
 
+	out("pid=%d", (int)getpid());	/* the login process: the daemon audits this pid */
 	out("before_ses=%d", keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0));
 	out("before_useses=%d", keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0));
 

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * <p>The worker thread joins an anonymous session keyring of its own and keeps a "registry"
  * keyring in it. Every session keyring is created inside the registry, so the daemon possesses
  * it and can revoke it later: revoke needs WRITE or SETATTR, which only the possessor bits grant
- * (root gets no bypass, DESIGN.md).
+ * (root gets no bypass: docs/security.md, "The kernel facts it rests on").
  */
 public final class KeyringService implements SessionKeyrings, AutoCloseable {
     public static final String NAME_PREFIX = "keyinitd.";
@@ -60,7 +60,7 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
      *
      * <p>The registry must outlive the daemon (a restarted daemon finds its session keyrings
      * again), so something other than the daemon must hold it; and whatever holds it gives its
-     * holders every user's session keyring (possession is transitive, DESIGN.md). It is anchored
+     * holders every user's session keyring (possession is transitive: docs/security.md, "The kernel facts it rests on"). It is anchored
      * in the user keyring {@code _uid.A} of the dedicated system account A ({@link #ANCHOR_USER}):
      * the kernel keeps that keyring as long as the user namespace, whether or not A has a
      * process, and only a process whose real uid is A possesses it. No login runs as A, and no

@@ -3,6 +3,7 @@ package org.keyinitd.linux;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
 import java.util.LinkedHashSet;
@@ -14,7 +15,8 @@ import java.util.Set;
  * NSS lookups. Every method maps a failure to a checked {@link KernelException} with its errno.
  *
  * <p>Credential changes use raw syscalls, never glibc's wrappers: glibc's setresuid() changes
- * every thread of the process (DESIGN.md), the raw syscall only the caller.
+ * every thread of the process, the raw syscall only the caller (docs/security.md, "The daemon's
+ * checks").
  */
 public final class Kernel {
     public static final int KEY_SPEC_THREAD_KEYRING = -1;
@@ -43,9 +45,9 @@ public final class Kernel {
     private static final int KEYCTL_INVALIDATE = 21;
     private static final int KEYCTL_GET_PERSISTENT = 22;
 
-    private static final int PASSWD_STRUCT_SIZE = 48; // struct passwd on LP64
-    private static final int GROUP_STRUCT_SIZE = 32; // struct group on LP64
-    private static final int NSS_BUFFER_SIZE = 16384;
+    /** First buffer for getpwnam_r/getgrgid_r; doubled on ERANGE up to {@link #NSS_BUFFER_MAX}. */
+    static final int NSS_BUFFER_SIZE = 16384;
+    static final long NSS_BUFFER_MAX = 64L << 20;
 
     private final Libc libc;
     private final Syscalls nr;
@@ -230,39 +232,75 @@ public final class Kernel {
 
     // ---- NSS ---------------------------------------------------------------------------------
 
-    public Optional<Passwd> passwdByName(String name) throws KernelException {
-        return lookup("getpwnam_r(" + name + ")", (pwd, buf, result) ->
-                libc.getpwnam_r(name, pwd, buf, NSS_BUFFER_SIZE, result));
+    /**
+     * struct passwd as glibc declares it (pwd.h); JNA lays it out for the platform, so no offset
+     * is written down here. Only filled in by getpwnam_r, never written from Java.
+     */
+    @Structure.FieldOrder({"pw_name", "pw_passwd", "pw_uid", "pw_gid", "pw_gecos", "pw_dir", "pw_shell"})
+    public static final class PasswdStruct extends Structure {
+        public Pointer pw_name;
+        public Pointer pw_passwd;
+        public int pw_uid;
+        public int pw_gid;
+        public Pointer pw_gecos;
+        public Pointer pw_dir;
+        public Pointer pw_shell;
     }
 
-    public Optional<Passwd> passwdByUid(long uid) throws KernelException {
-        return lookup("getpwuid_r(" + uid + ")", (pwd, buf, result) ->
-                libc.getpwuid_r((int) uid, pwd, buf, NSS_BUFFER_SIZE, result));
+    /** struct group (grp.h), the same way. */
+    @Structure.FieldOrder({"gr_name", "gr_passwd", "gr_gid", "gr_mem"})
+    public static final class GroupStruct extends Structure {
+        public Pointer gr_name;
+        public Pointer gr_passwd;
+        public int gr_gid;
+        public Pointer gr_mem;
     }
 
-    private interface PasswdCall {
-        int invoke(Pointer pwd, Pointer buf, PointerByReference result);
+    /** One *_r call: fills the struct at {@code out} using {@code buf} of {@code size} bytes; its return code. */
+    interface NssCall {
+        int invoke(Pointer out, Pointer buf, long size, PointerByReference result);
     }
 
-    private Optional<Passwd> lookup(String what, PasswdCall fn) throws KernelException {
-        Memory pwd = new Memory(PASSWD_STRUCT_SIZE);
-        Memory buf = new Memory(NSS_BUFFER_SIZE);
-        PointerByReference result = new PointerByReference();
-        int rc = fn.invoke(pwd, buf, result);
-        if (rc != 0) {
-            throw new KernelException(what, rc, libc.strerror(rc));
+    /**
+     * Calls {@code fn} with a buffer that grows (doubling from {@link #NSS_BUFFER_SIZE}) for as long
+     * as NSS says ERANGE: a group with thousands of members (AD, LDAP) needs far more than any
+     * fixed size. Returns whether an entry was found (read into {@code out}).
+     */
+    static boolean nssLookup(String what, Structure out, NssCall fn, Libc libc) throws KernelException {
+        for (long size = NSS_BUFFER_SIZE; ; size *= 2) {
+            Memory buf = new Memory(size);
+            PointerByReference result = new PointerByReference();
+            int rc = fn.invoke(out.getPointer(), buf, size, result);
+            if (rc == KernelException.ERANGE && size < NSS_BUFFER_MAX) {
+                continue;
+            }
+            if (rc != 0) {
+                throw new KernelException(what, rc, libc.strerror(rc));
+            }
+            if (result.getValue() == null) {
+                return false;
+            }
+            out.read();
+            return true;
         }
-        if (result.getValue() == null) {
+    }
+
+    public Optional<Passwd> passwdByName(String name) throws KernelException {
+        PasswdStruct pwd = new PasswdStruct();
+        if (!nssLookup("getpwnam_r(" + name + ")", pwd,
+                (out, buf, size, result) -> libc.getpwnam_r(name, out, buf, size, result), libc)) {
             return Optional.empty();
         }
-        return Optional.of(new Passwd(
-                pwd.getPointer(0).getString(0),
-                pwd.getInt(16) & 0xFFFF_FFFFL,
-                pwd.getInt(20) & 0xFFFF_FFFFL,
-                pwd.getPointer(32) == null ? "" : pwd.getPointer(32).getString(0)));
+        return Optional.of(new Passwd(pwd.pw_name.getString(0), pwd.pw_uid & 0xFFFF_FFFFL, pwd.pw_gid & 0xFFFF_FFFFL,
+                pwd.pw_dir == null ? "" : pwd.pw_dir.getString(0)));
     }
 
-    /** Names and numeric gids of the user's primary and supplementary groups (getgrouplist, getgrgid_r). */
+    /**
+     * Names and numeric gids of the user's primary and supplementary groups (getgrouplist,
+     * getgrgid_r). A gid whose entry NSS does not give is there by number only; one whose entry
+     * does not fit even {@link #NSS_BUFFER_MAX} fails the lookup (the caller logs it) rather than
+     * silently not matching a {@code group} rule.
+     */
     public Set<String> groupsOf(String user, long primaryGid) throws KernelException {
         int[] gids = new int[64];
         IntByReference n = new IntByReference(gids.length);
@@ -274,15 +312,22 @@ public final class Kernel {
             }
         }
         Set<String> out = new LinkedHashSet<>();
-        Memory grp = new Memory(GROUP_STRUCT_SIZE);
-        Memory buf = new Memory(NSS_BUFFER_SIZE);
+        GroupStruct grp = new GroupStruct();
         for (int i = 0; i < n.getValue(); i++) {
             long gid = gids[i] & 0xFFFF_FFFFL;
             out.add(Long.toString(gid));
-            PointerByReference result = new PointerByReference();
-            int rc = libc.getgrgid_r((int) gid, grp, buf, NSS_BUFFER_SIZE, result);
-            if (rc == 0 && result.getValue() != null) {
-                out.add(grp.getPointer(0).getString(0));
+            boolean found;
+            try {
+                found = nssLookup("getgrgid_r(" + gid + ")", grp,
+                        (o, buf, size, result) -> libc.getgrgid_r((int) gid, o, buf, size, result), libc);
+            } catch (KernelException e) {
+                if (e.errno() == KernelException.ERANGE) {
+                    throw e; // larger than NSS_BUFFER_MAX: say so rather than not match
+                }
+                found = false; // as before: this group by number only
+            }
+            if (found) {
+                out.add(grp.gr_name.getString(0));
             }
         }
         return out;

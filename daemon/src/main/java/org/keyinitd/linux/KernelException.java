@@ -6,6 +6,7 @@ public final class KernelException extends Exception {
     public static final int ENOENT = 2;
     public static final int EACCES = 13;
     public static final int EINVAL = 22;
+    public static final int ERANGE = 34;
     public static final int ENOSYS = 38;
     public static final int EDQUOT = 122;
     public static final int ENOKEY = 126;
@@ -35,6 +36,7 @@ public final class KernelException extends Exception {
             case ENOENT -> "ENOENT";
             case EACCES -> "EACCES";
             case EINVAL -> "EINVAL";
+            case ERANGE -> "ERANGE";
             case ENOSYS -> "ENOSYS";
             case EDQUOT -> "EDQUOT";
             case ENOKEY -> "ENOKEY";

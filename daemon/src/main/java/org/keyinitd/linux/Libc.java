@@ -16,8 +16,6 @@ interface Libc extends Library {
 
     int getpwnam_r(String name, Pointer pwd, Pointer buf, long buflen, PointerByReference result);
 
-    int getpwuid_r(int uid, Pointer pwd, Pointer buf, long buflen, PointerByReference result);
-
     int getgrouplist(String user, int group, int[] groups, IntByReference ngroups);
 
     int getgrgid_r(int gid, Pointer grp, Pointer buf, long buflen, PointerByReference result);

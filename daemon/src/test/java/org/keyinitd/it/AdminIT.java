@@ -110,8 +110,10 @@ class AdminIT {
         Path drop = dir.resolve("drop-" + alice.name());
         Files.createDirectories(drop);
         Files.setPosixFilePermissions(drop, PosixFilePermissions.fromString("rwxrwxrwx"));
-        // Each session leaves a process behind that looks at its session keyring from inside, later.
-        String probe = "sleep 2; keyctl rdescribe @s > " + drop + "/%s 2>&1";
+        // Each session leaves a process behind that looks at its session keyring from inside once
+        // the revoke is done (the go file; the loop only bounds a test that never gets there).
+        Path go = drop.resolve("go");
+        String probe = awaitInShell(go) + "keyctl rdescribe @s > " + drop + "/%s 2>&1";
         PamHarness.Live a1 = open(alice, "--detach", probe.formatted("a1"));
         PamHarness.Live a2 = open(alice, "--detach", probe.formatted("a2"));
         PamHarness.Live b1 = open(bob, "--detach", probe.formatted("b1"));
@@ -119,6 +121,7 @@ class AdminIT {
         Commands.Result r = Ctl.run(daemon.socket(), "revoke", "--user", alice.name(), "--reason", "account compromised");
         assertThat(r.exit()).as(r.output()).isZero();
         assertThat(r.output()).startsWith("revoked 2 sessions");
+        Files.createFile(go);
 
         for (String f : List.of("a1", "a2", "b1")) {
             awaitFile(drop.resolve(f));
@@ -243,6 +246,11 @@ class AdminIT {
             }
         }
         throw new AssertionError("no session with keyring " + keyring + " in " + list);
+    }
+
+    /** Shell that waits (at most 60 s) until {@code f} exists; what a detached probe runs first. */
+    static String awaitInShell(Path f) {
+        return "i=0; while [ ! -e " + f + " ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; ";
     }
 
     private static void awaitFile(Path f) throws Exception {

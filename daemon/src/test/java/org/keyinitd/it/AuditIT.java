@@ -107,6 +107,9 @@ class AuditIT {
         }
     }
 
+    /** Sessions of the rotation test; see there. */
+    static final int SESSIONS = 1000;
+
     @Test
     void theAuditLogRotatesBySizeKeepingWholeLines() throws Exception {
         try (DaemonProcess d = DaemonProcess.start(dir.resolve("rotation"), """
@@ -116,9 +119,15 @@ class AuditIT {
                 """)) {
             pam.service("rot", "session required MODULE socket=" + d.socket() + " on_error=fail force revoke");
             TestUsers.User u = users.create();
-            // about 700 bytes of audit per session: 5000 sessions make ~3.5 MB, more than 1 + 2 files hold
-            PamHarness.Result r = pam.run("rot", u.name(), "--repeat", "5000", "--rhost", "127.0.0.1");
-            assertThat(r.getInt("ok")).as(r.output()).isEqualTo(5000);
+            // Rotation is about bytes, not logins: long PAM items (each line carries rhost, tty and
+            // ruser) make ~4 KB of audit per session, so 1000 sessions write ~4 MB, more than the
+            // live file and the 2 old ones hold (1 MiB each), and the oldest must be dropped.
+            String rhost = "h".repeat(1000) + ".example";
+            String tty = "/dev/" + "t".repeat(200);
+            String ruser = "r".repeat(200);
+            PamHarness.Result r = pam.run("rot", u.name(), "--repeat", Integer.toString(SESSIONS), "--rhost", rhost,
+                    "--tty", tty, "--ruser", ruser);
+            assertThat(r.getInt("ok")).as(r.output()).isEqualTo(SESSIONS);
             d.stop();
 
             Path log = dir.resolve("rotation/log");
@@ -136,7 +145,8 @@ class AuditIT {
                     lines++;
                 }
             }
-            assertThat(lines).isGreaterThan(2000);
+            // what the three files hold: at least the two full old ones, of lines of ~2 KB each
+            assertThat(lines).isGreaterThan(2 * 1024 * 1024 / 2500).isLessThan(2L * SESSIONS);
         }
     }
 }

@@ -24,6 +24,8 @@ class ConcurrencyIT {
     static final int PROCESSES = 200;
     static final int USERS = 10;
     static final int ROUNDS = 3;
+    /** Per PAM call; a login that waits this long has hung, it is not just slow. */
+    static final int TIMEOUT_MS = 60_000;
 
     @TempDir
     static Path dir;
@@ -41,7 +43,10 @@ class ConcurrencyIT {
         }
         daemon = DaemonProcess.start(dir.resolve("daemon"), "");
         pam = new PamHarness(dir.resolve("pam.d"));
-        pam.service("login", "session required MODULE socket=" + daemon.socket() + " on_error=fail force revoke");
+        // 200 processes on a shared 2-core machine: the module's default 1 s is a production
+        // setting, not what this test is about (leaks and correctness), so give each call plenty.
+        pam.service("login", "session required MODULE socket=" + daemon.socket() + " timeout=" + TIMEOUT_MS
+                + " on_error=fail force revoke");
     }
 
     @AfterAll

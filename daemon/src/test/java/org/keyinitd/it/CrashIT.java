@@ -183,22 +183,30 @@ class CrashIT {
         TestUsers.User u = users.create();
         pam.service("fallback", "session required MODULE socket=" + daemon.socket() + " revoke");
         PamHarness.Live login = open("fallback", u);
+        int ses = login.soFar().getInt("ses");
+        String session = sessionOf(ses);
         assertThat(daemon.stop()).isZero();
         try {
             PamHarness.Result r = login.finish();
             live.remove(login);
             assertThat(r.getInt("close_rc")).as(r.output()).isZero();
-            assertThat(r.state(r.getInt("ses"))).as("revoked in-process by the module's fallback").isEqualTo("revoked");
+            assertThat(r.state(ses)).as("revoked in-process by the module's fallback").isEqualTo("revoked");
         } finally {
             daemon.restart();
         }
-        // The restarted daemon finds the keyring already revoked and forgets the session.
-        assertThat(daemon.audit("session.recover", "gone")).isNotEmpty();
+        // The restarted daemon finds this session's keyring already revoked and forgets the session.
+        JsonNode recovered = daemon.awaitAudit(n -> n.path("event").asText().equals("session.recover")
+                && n.path("session").asText().equals(session), 10);
+        assertThat(recovered.get("outcome").asText()).as(recovered.toString()).isEqualTo("gone");
+        assertThat(recovered.get("keyring").asInt()).isEqualTo(ses);
+        assertThat(recovered.get("user").asText()).isEqualTo(u.name());
+        assertThat(stateFiles()).as("forgotten").noneMatch(f -> f.contains(session));
     }
 
     private static String sessionOf(int keyring) throws Exception {
-        return daemon.audit("session.open", "created").stream().filter(n -> n.get("keyring").asInt() == keyring)
-                .map(n -> n.get("session").asText()).findFirst().orElseThrow();
+        return daemon.awaitAudit(n -> n.path("event").asText().equals("session.open")
+                && n.path("outcome").asText().equals("created") && n.path("keyring").asInt() == keyring, 10)
+                .get("session").asText();
     }
 
     private static List<String> stateFiles() throws Exception {

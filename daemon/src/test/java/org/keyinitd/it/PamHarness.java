@@ -37,6 +37,29 @@ final class PamHarness {
         return Path.of(System.getProperty("keyinitd.pamHarness", "../pam-shim/test/pam_harness")).toAbsolutePath();
     }
 
+    /**
+     * For a sanitized pair (mvn -Psanitize: pam_harness-asan loading asan/pam_keyinitd.so): any
+     * report ends the harness at once, leaks included. Set for every harness; without the
+     * sanitizers they mean nothing.
+     */
+    static final Map<String, String> SANITIZER_ENV = Map.of(
+            "ASAN_OPTIONS", "halt_on_error=1:abort_on_error=1:detect_leaks=1",
+            "UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+
+    private static final List<String> SANITIZER_REPORTS = List.of("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+            "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer");
+
+    /** Fails the test if the harness's output carries a sanitizer report (mvn -Psanitize). */
+    static String checkSanitizers(String output) {
+        for (String marker : SANITIZER_REPORTS) {
+            if (output.contains(marker)) {
+                throw new AssertionError("sanitizer report (" + marker + ") from " + binary() + " with " + module()
+                        + ":\n" + output);
+            }
+        }
+        return output;
+    }
+
     /** Writes a PAM service file; each line is a full "session ..." line, MODULE stands for our .so. */
     void service(String name, String... lines) throws IOException {
         StringBuilder sb = new StringBuilder();
@@ -57,8 +80,9 @@ final class PamHarness {
         List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--confdir", confdir.toString(),
                 "--service", service, "--user", user));
         cmd.addAll(Arrays.asList(extra));
-        Commands.Result r = Commands.run(syslog == null ? cmd : syslog.wrap(cmd));
-        return new Result(r.exit(), r.output());
+        Commands.Result r = Commands.run(syslog == null ? cmd : syslog.wrap(cmd), SANITIZER_ENV,
+                Commands.TIMEOUT_SECONDS);
+        return new Result(r.exit(), checkSanitizers(r.output()));
     }
 
     /**
@@ -69,7 +93,9 @@ final class PamHarness {
         List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--confdir", confdir.toString(),
                 "--service", service, "--user", user, "--wait-stdin"));
         cmd.addAll(Arrays.asList(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(SANITIZER_ENV);
+        Process p = pb.start();
         Live live = new Live(p);
         live.awaitLine("waiting=1");
         return live;
@@ -109,6 +135,7 @@ final class PamHarness {
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (!output.toString().contains(line + "\n")) {
                 if (!process.isAlive() && !reader.isAlive()) {
+                    checkSanitizers(output.toString());
                     throw new IOException("pam_harness exited before printing " + line + ":\n" + output);
                 }
                 if (System.nanoTime() > deadline) {
@@ -127,7 +154,7 @@ final class PamHarness {
                 throw new IOException("pam_harness did not finish:\n" + output);
             }
             reader.join(5000);
-            return new Result(process.exitValue(), output.toString());
+            return new Result(process.exitValue(), checkSanitizers(output.toString()));
         }
 
         /** SIGKILL: the login process dies without closing its sessions. */

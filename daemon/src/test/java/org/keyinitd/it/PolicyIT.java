@@ -107,9 +107,11 @@ class PolicyIT {
         Files.createDirectories(drop);
         Files.setPosixFilePermissions(drop, PosixFilePermissions.fromString("rwxrwxrwx"));
         Path proof = drop.resolve("added");
-        // A process left running in the session (like a tmux server) uses the keyring after logout.
+        Path go = drop.resolve("go");
+        // A process left running in the session (like a tmux server) uses the keyring after logout:
+        // it waits for the go file, which the test makes once the close has been deferred.
         PamHarness.Result r = pam.run("tmuxish", alice.name(),
-                "--detach", "sleep 2.5; keyctl add user after-logout v @s > " + proof);
+                "--detach", AdminIT.awaitInShell(go) + "keyctl add user after-logout v @s > " + proof);
         assertThat(r.getInt("open_rc")).as(r.output()).isZero();
         assertThat(r.getInt("close_rc")).isZero();
         int ses = r.getInt("ses");
@@ -118,6 +120,7 @@ class PolicyIT {
         JsonNode deferred = daemon.awaitAudit(n -> n.path("event").asText().equals("session.close")
                 && n.path("outcome").asText().equals("deferred") && n.path("keyring").asInt() == ses, 5);
         String session = deferred.get("session").asText();
+        Files.createFile(go);
 
         JsonNode revoked = daemon.awaitAudit(n -> n.path("event").asText().equals("session.revoke")
                 && n.path("session").asText().equals(session), 15);

@@ -113,6 +113,9 @@ class QuotaIT {
         // so the keyring outlives the session's processes.
         TestUsers.User revoking = users.create();
         TestUsers.User invalidating = users.create();
+        // Fresh uids (TestUsers) have nothing charged; measured anyway, so the test is about its own keys.
+        int revokingBefore = quotaKeys(revoking);
+        int invalidatingBefore = quotaKeys(invalidating);
         PamHarness.Result rev = pam.run("user-owned", revoking.name(), "--exec", "keyctl link @s @us");
         PamHarness.Result inv = pam.run("invalidating", invalidating.name(), "--exec", "keyctl link @s @us");
         assertThat(rev.getInt("exec_status")).as(rev.output()).isZero();
@@ -122,13 +125,14 @@ class QuotaIT {
 
         // Quota in use: the user keyring and user-session keyring (2) plus the session keyring if still there.
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (quotaKeys(invalidating) > 2 && System.nanoTime() < deadline) {
+        while (quotaKeys(invalidating) > invalidatingBefore + 2 && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        System.out.printf("quota after close with a stray link: revoke %d keys, invalidate %d keys%n",
-                quotaKeys(revoking), quotaKeys(invalidating));
-        assertThat(quotaKeys(invalidating)).as("invalidated: reclaimed at once").isEqualTo(2);
-        assertThat(quotaKeys(revoking)).as("revoked: still charged until kernel.keys.gc_delay").isGreaterThan(2);
+        System.out.printf("quota after close with a stray link: revoke %d keys, invalidate %d keys (before: %d, %d)%n",
+                quotaKeys(revoking), quotaKeys(invalidating), revokingBefore, invalidatingBefore);
+        assertThat(quotaKeys(invalidating)).as("invalidated: reclaimed at once").isEqualTo(invalidatingBefore + 2);
+        assertThat(quotaKeys(revoking)).as("revoked: still charged until kernel.keys.gc_delay")
+                .isGreaterThan(revokingBefore + 2);
     }
 
     /** The user's charged key count from /proc/key-users (qnkeys). */

@@ -86,7 +86,12 @@ class SessionLifecycleIT {
         assertThat(kept.getInt("open_rc")).as(kept.output()).isZero();
         assertThat(kept.getInt("ses")).isEqualTo(kept.getInt("before_ses"));
         assertThat(kept.state(kept.getInt("ses"))).as("not ours, so not revoked").isEqualTo("alive");
-        assertThat(daemon.audit("session.open", "kept-existing")).isNotEmpty();
+        // this login's own line: found by its process, not any kept-existing an earlier test left
+        JsonNode keptLine = daemon.awaitAudit(n -> n.path("event").asText().equals("session.open")
+                && n.path("pid").asLong() == kept.getInt("pid"), 10);
+        assertThat(keptLine.get("outcome").asText()).as(keptLine.toString()).isEqualTo("kept-existing");
+        assertThat(keptLine.get("user").asText()).isEqualTo(alice.name());
+        assertThat(keptLine.get("caller_keyring").asText()).isEqualTo("own");
 
         PamHarness.Result forced = pam.run("forcing", alice.name(), "--session-state", "own");
         assertThat(forced.getInt("open_rc")).as(forced.output()).isZero();

@@ -22,7 +22,11 @@ final class SyslogCapture implements AutoCloseable {
     private final Path socket;
     private final boolean ownsDevLog;
     private final UnixDatagramChannel channel;
+    private static final String MARKER = "syslog-capture-sync ";
     private final List<String> messages = new ArrayList<>();
+    /** Markers {@link #sync()} sent that came back; guarded by messages. */
+    private final java.util.Set<String> markersSeen = new java.util.HashSet<>();
+    private final java.util.concurrent.atomic.AtomicLong markers = new java.util.concurrent.atomic.AtomicLong();
     private final Thread receiver;
 
     SyslogCapture(Path scratch) throws IOException {
@@ -46,8 +50,14 @@ final class SyslogCapture implements AutoCloseable {
                 return;
             }
             buf.flip();
+            String m = StandardCharsets.UTF_8.decode(buf).toString();
             synchronized (messages) {
-                messages.add(StandardCharsets.UTF_8.decode(buf).toString());
+                if (m.startsWith(MARKER)) {
+                    markersSeen.add(m);
+                } else {
+                    messages.add(m);
+                }
+                messages.notifyAll();
             }
         }
     }
@@ -63,17 +73,42 @@ final class SyslogCapture implements AutoCloseable {
         return wrapped;
     }
 
-    /** Messages received so far that contain {@code text}, after giving stragglers a moment. */
-    List<String> matching(String text) throws InterruptedException {
-        Thread.sleep(100);
+    /**
+     * Messages that contain {@code text}, of all sent so far: every process that logged before
+     * this call (e.g. a harness that has exited) is in, see {@link #sync()}.
+     */
+    List<String> matching(String text) throws InterruptedException, IOException {
+        sync();
         synchronized (messages) {
             return messages.stream().filter(m -> m.contains(text)).toList();
         }
     }
 
-    List<String> all() {
+    List<String> all() throws InterruptedException, IOException {
+        sync();
         synchronized (messages) {
             return List.copyOf(messages);
+        }
+    }
+
+    /**
+     * Returns once everything sent to the capture before this call has been received: a datagram
+     * socket's queue is in order, so a marker sent now arrives after all of them. No sleeping on it.
+     */
+    void sync() throws InterruptedException, IOException {
+        String marker = MARKER + markers.incrementAndGet();
+        try (UnixDatagramChannel out = UnixDatagramChannel.open()) {
+            out.send(ByteBuffer.wrap(marker.getBytes(StandardCharsets.UTF_8)), new UnixSocketAddress(socket.toFile()));
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        synchronized (messages) {
+            while (!markersSeen.contains(marker)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IOException("syslog capture did not receive its own marker within 10 s");
+                }
+                messages.wait(Math.max(1, left / 1_000_000));
+            }
         }
     }
 
