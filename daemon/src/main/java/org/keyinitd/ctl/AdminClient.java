@@ -103,9 +103,12 @@ public final class AdminClient {
                 return ch;
             } catch (IOException e) {
                 ch.close();
-                if (!String.valueOf(e.getMessage()).contains("temporarily unavailable")
-                        || System.nanoTime() >= deadline) {
+                if (!String.valueOf(e.getMessage()).contains("temporarily unavailable")) {
                     throw e;
+                }
+                if (System.nanoTime() >= deadline) {
+                    throw new UnreachableException("keyinitd on " + socket + " accepted no connection within "
+                            + timeoutMillis + " ms (its listen backlog is full: is it hung?)");
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
             } catch (UnreachableException e) {
