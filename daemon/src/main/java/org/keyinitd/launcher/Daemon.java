@@ -12,6 +12,7 @@ import org.keyinitd.admin.Reloader;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.keyinitd.audit.AuditEvent;
 import org.keyinitd.audit.AuditLog;
+import org.keyinitd.audit.KernelAuditTrail;
 import org.keyinitd.config.Config;
 import org.keyinitd.config.ConfigException;
 import org.keyinitd.config.ConfigLoader;
@@ -21,6 +22,7 @@ import org.keyinitd.fs.TrustedPaths;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.KeyringService;
 import org.keyinitd.linux.Kernel;
+import org.keyinitd.linux.KernelAudit;
 import org.keyinitd.linux.MonotonicClock;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.liveness.ProcessWatcher;
@@ -53,6 +55,8 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
     private volatile Config config;
     private final String version;
     private AuditLog audit;
+    private KernelAudit kernelAudit;
+    private KernelAuditTrail kernelTrail;
     private KeyringService keyrings;
     private SessionRegistry registry;
     private SocketServer server;
@@ -79,6 +83,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             prepareStateDir();
             audit = AuditLog.open(config.audit());
             audit.addListener(metrics::onAudit);
+            startKernelAudit();
             keyrings = KeyringService.start(kernel, KeyringService.registryName(config.stateDir()),
                     KeyringService.anchorUid(kernel),
                     config.limits().requestTimeoutMillis());
@@ -117,6 +122,20 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             log.info("configuration: {}", config.sources().files());
         }
         ConfigWarnings.check(config, ConfigWarnings.NSS).forEach(w -> log.warn("config warning: {}", w));
+    }
+
+    /** The kernel audit copy (docs/audit.md, "Kernel audit"): on where libaudit and the kernel's audit are. */
+    private void startKernelAudit() {
+        kernelAudit = KernelAudit.open();
+        if (kernelAudit.available()) {
+            KernelAudit k = kernelAudit;
+            KernelAuditTrail trail = new KernelAuditTrail(r -> {
+                int errno = k.send(r.type(), r.message(), r.hostname(), r.addr(), r.terminal(), r.success());
+                return errno == 0 ? null : KernelAudit.strerror(errno) + " (errno " + errno + ")";
+            });
+            kernelTrail = trail;
+            audit.addListener(trail);
+        }
     }
 
     private void startTextfile(Path file, long intervalMillis) {
@@ -295,6 +314,14 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
                     .with("sessions_open", registry == null ? 0 : registry.size()).build());
             audit.close();
             audit = null;
+        }
+        if (kernelTrail != null) {
+            kernelTrail.close(); // after the audit log: no listener call can come any more
+            kernelTrail = null;
+        }
+        if (kernelAudit != null) {
+            kernelAudit.close();
+            kernelAudit = null;
         }
         log.info("keyinitd stopped");
     }
