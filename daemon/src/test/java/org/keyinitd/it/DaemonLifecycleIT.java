@@ -46,10 +46,14 @@ class DaemonLifecycleIT {
             // the same config again: a careless `keyinitd &` next to the running service
             Path config = first.config();
             String jvm = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Commands.Result second = Commands.run(java.util.List.of(jvm, "-jar", DaemonProcess.jar().toString(),
-                    "--config", config.toString()));
+            // started as systemd would start it, stderr to the journal (JOURNAL_STREAM set)
+            Commands.Result second = Commands.run(java.util.List.of("env", "JOURNAL_STREAM=8:4242", jvm, "-jar",
+                    DaemonProcess.jar().toString(), "--config", config.toString()));
             assertThat(second.exit()).as(second.output()).isEqualTo(1);
             assertThat(second.output()).contains("already served by a running daemon");
+            // journald takes the sd-daemon prefix as the entry's priority: INFO is <6>, never a bare line
+            assertThat(second.output().lines().filter(l -> l.contains(" INFO ")))
+                    .as(second.output()).isNotEmpty().allSatisfy(l -> assertThat(l).startsWith("<6>"));
             assertThat(first.socket()).as("the first daemon's socket is still there").exists();
             PamHarness pam = new PamHarness(dir.resolve("pam.d"));
             pam.service("login", "session required MODULE socket=" + first.socket() + " on_error=fail revoke");
