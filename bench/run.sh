@@ -115,6 +115,13 @@ make_user() {
   USERS_MADE+=("$name")
 }
 
+# The daemons anchor their registry in the user keyring of the system account keyinitd (the
+# package creates it; docs/security.md): made here if missing, and left in place like a package's.
+if ! getent passwd keyinitd >/dev/null; then
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --comment "keyinitd keyring anchor" keyinitd
+fi
+
 # ---------------------------------------------------------------- daemons
 # start_daemon NAME "JVM FLAGS": own config/state/socket under $WORK/NAME; sets DPID and START_MS
 # (exec to the "ready on" log line, from the line's own timestamp) and STARTED_MS (the daemon's
