@@ -12,6 +12,7 @@ packages=(
   passwd procps                   # useradd/userdel, pkill for test users
   jsvc lintian                    # packaging: the non-systemd launcher, the .deb's checks
   libpam-runtime                  # packaging: pam-auth-update for the install test
+  logrotate                       # packaging: the install test parses /etc/logrotate.d/keyinitd
   auditd                          # KernelAuditIT: a real auditd, auditctl and ausearch
   clang libclang-rt-14-dev        # scripts/fuzz.sh: clang with the libFuzzer, ASan and UBSan runtimes
 )

@@ -31,7 +31,7 @@ if [[ $EUID -ne 0 ]]; then
   exit 0
 fi
 [[ -f $deb ]] || fail "no package at $deb (built by mvn package)"
-for cmd in dpkg lintian /usr/bin/jsvc pam-auth-update keyctl su useradd; do
+for cmd in dpkg lintian /usr/bin/jsvc pam-auth-update keyctl su useradd logrotate; do
   command -v "$cmd" >/dev/null || fail "$cmd is missing: run scripts/deps.sh"
 done
 if dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -q 'installed'; then
@@ -133,6 +133,15 @@ LD_DEBUG=files keyinitctl status >/dev/null 2>"$work/ctl-ld-debug.txt" || fail "
 ok "keyinitctl status loads no JNA/jffi native library"
 /etc/init.d/keyinitd status >/dev/null || fail "/etc/init.d/keyinitd status: not running"
 ok "/etc/init.d/keyinitd status: running"
+# The account whose user keyring anchors the daemon's keyrings: a system account that cannot log in.
+anchor=$(getent passwd keyinitd) || fail "no keyinitd account after install (postinst)"
+[[ $(cut -d: -f3 <<<"$anchor") -lt 1000 && $(cut -d: -f7 <<<"$anchor") == */nologin ]] ||
+  fail "keyinitd account is not a system account without a shell: $anchor"
+ok "keyinitd anchor account: $anchor"
+logrotate -d /etc/logrotate.d/keyinitd >"$work/logrotate.txt" 2>&1 ||
+  { cat "$work/logrotate.txt"; fail "logrotate rejects /etc/logrotate.d/keyinitd"; }
+! grep -qi 'error' "$work/logrotate.txt" || { cat "$work/logrotate.txt"; fail "logrotate -d reports errors"; }
+ok "logrotate -d /etc/logrotate.d/keyinitd: parses, no errors"
 
 DEBIAN_FRONTEND=noninteractive pam-auth-update --enable keyinitd
 grep -q 'pam_keyinitd.so' /etc/pam.d/common-session || fail "pam-auth-update --enable did not add the module to common-session"
