@@ -65,6 +65,8 @@ enum kid_caller_keyring {
 	KID_CK_OWN = 2,		/* a session keyring owned by the user */
 	KID_CK_FOREIGN = 3,	/* owned by another uid (root's, the login program's) */
 	KID_CK_DEAD = 4,	/* revoked, expired or gone */
+	KID_CK_FRESH = 5,	/* the user's, bare: a "_ses" keyring holding only @u, as
+				 * pam_keyinit earlier in the stack just made it */
 };
 
 /* Maximum string lengths in bytes (without the terminating NUL). */

@@ -574,6 +574,7 @@ static const char *caller_keyring_name(int state)
 	case KID_CK_OWN:	return "own";
 	case KID_CK_FOREIGN:	return "foreign";
 	case KID_CK_DEAD:	return "dead";
+	case KID_CK_FRESH:	return "fresh";
 	default:		return "?";
 	}
 }
@@ -592,6 +593,33 @@ static long keyring_owner(key_serial_t key)
 }
 
 /*
+ * A bare session keyring: named "_ses" (what a join without a name makes) and
+ * holding exactly the user keyring. That is what pam_keyinit earlier in the
+ * stack leaves (Debian's sshd, login, su-l, runuser-l): the module takes it
+ * over with a daemon keyring, as if it had replaced pam_keyinit's line. Nothing
+ * is lost: it holds no key, and the new keyring links the user keyring too.
+ */
+static int is_bare(key_serial_t ses, key_serial_t user_keyring)
+{
+	char *desc = NULL;
+	void *links = NULL;
+	const char *name;
+	int bare = 0;
+	long n;
+
+	if (keyctl_describe_alloc(ses, &desc) < 0)
+		return 0;
+	name = strrchr(desc, ';');
+	if (name && !strcmp(name + 1, "_ses")) {
+		n = keyctl_read_alloc(ses, &links);
+		bare = n == (long)sizeof(key_serial_t) && *(key_serial_t *)links == user_keyring;
+	}
+	free(links);
+	free(desc);
+	return bare;
+}
+
+/*
  * What the calling process's session keyring is, seen as the user's: with
  * the real uid switched, a process that has none gets the user's own
  * user-session keyring installed by this look-up, never root's (the kernel
@@ -602,7 +630,7 @@ static long keyring_owner(key_serial_t key)
 static int probe_caller(struct call *c, const struct passwd *pw, key_serial_t *ses)
 {
 	struct ids saved;
-	key_serial_t useses;
+	key_serial_t useses, user_keyring;
 	int err = 0, r;
 	long owner;
 
@@ -623,6 +651,7 @@ static int probe_caller(struct call *c, const struct passwd *pw, key_serial_t *s
 	useses = keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1);
 	if (useses < 0 && !err)
 		err = errno;
+	user_keyring = keyctl_get_keyring_ID(KEY_SPEC_USER_KEYRING, 1);
 	if (r == 0 && restore_ids(c, &saved) < 0)
 		return c->err_code;
 
@@ -643,7 +672,8 @@ static int probe_caller(struct call *c, const struct passwd *pw, key_serial_t *s
 	} else {
 		/* possessed, so viewable; unreadable counts as another uid's */
 		owner = keyring_owner(*ses);
-		c->caller_keyring = owner == (long)pw->pw_uid ? KID_CK_OWN : KID_CK_FOREIGN;
+		c->caller_keyring = owner != (long)pw->pw_uid ? KID_CK_FOREIGN
+				  : is_bare(*ses, user_keyring) ? KID_CK_FRESH : KID_CK_OWN;
 	}
 	c->must_leave = c->caller_keyring == KID_CK_FOREIGN || c->caller_keyring == KID_CK_DEAD;
 	debug(c, "session keyring %d is %s (user-session keyring %d)", *ses,
@@ -743,7 +773,8 @@ static int fallback_open(struct call *c, const struct passwd *pw, const char *ca
 	key_serial_t serial;
 	int err = 0, link_err = 0, r;
 
-	if (c->caller_keyring == KID_CK_OWN && !c->must_leave && !c->a.force) {
+	if ((c->caller_keyring == KID_CK_OWN || c->caller_keyring == KID_CK_FRESH) &&
+	    !c->must_leave && !c->a.force) {
 		pam_syslog(c->pamh, LOG_WARNING,
 			   "keyinitd unavailable (%s); fell back to in-process keyinit: "
 			   "kept the existing session keyring", cause);

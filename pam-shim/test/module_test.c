@@ -250,6 +250,7 @@ struct fkey {
 	int revoked;
 	int anyone_may_search;	/* published so that any uid finds it by name */
 	int uid_keyring;	/* the kernel's own _uid.N / _uid_ses.N */
+	int holds_user_keyring;	/* its owner's _uid.N is linked in it */
 };
 
 static struct fkey keys[MAX_KEYS];
@@ -297,6 +298,17 @@ static key_serial_t new_key(const char *name, unsigned owner, int anyone, int ui
 	k->anyone_may_search = anyone;
 	k->uid_keyring = uid_keyring;
 	return k->serial;
+}
+
+/* The newest keyring of this name (0: none). */
+static key_serial_t newest_named(const char *name)
+{
+	int i;
+
+	for (i = nkeys - 1; i >= 0; i--)
+		if (!strcmp(keys[i].name, name))
+			return keys[i].serial;
+	return 0;
 }
 
 /* _uid.N or _uid_ses.N, made on first use as the kernel does */
@@ -401,7 +413,27 @@ long keyctl_link(key_serial_t id, key_serial_t ring)
 		errno = fail_link;
 		return -1;
 	}
+	if (id == KEY_SPEC_USER_KEYRING && ring == KEY_SPEC_SESSION_KEYRING && key_by_serial(session))
+		key_by_serial(session)->holds_user_keyring = 1;
 	return 0;
+}
+
+int keyctl_read_alloc(key_serial_t id, void **buffer)
+{
+	struct fkey *k;
+	key_serial_t serial = resolve(id), *links;
+
+	if (serial < 0)
+		return -1;
+	k = key_by_serial(serial);
+	links = malloc(sizeof(*links));
+	if (!links)
+		return -1;
+	*buffer = links;
+	if (!k->holds_user_keyring)
+		return 0;
+	links[0] = uid_keyring("_uid.", k->owner);
+	return (int)sizeof(*links);
 }
 
 long keyctl_revoke(key_serial_t id)
@@ -815,6 +847,14 @@ static key_serial_t state_own(void)
 	return session = new_key("_ses", ALICE_UID, 0, 0);
 }
 
+/* what pam_keyinit earlier in the stack leaves: the user's own "_ses" holding only @u */
+static key_serial_t state_fresh(void)
+{
+	session = new_key("_ses", ALICE_UID, 0, 0);
+	key_by_serial(session)->holds_user_keyring = 1;
+	return session;
+}
+
 static key_serial_t state_foreign(void)
 {
 	return session = new_key("_ses", 0, 0, 0);
@@ -1007,6 +1047,31 @@ static void test_flags_reach_the_daemon(void)
 	CHECK(nlogs == 0);
 }
 
+static void test_a_bare_keyring_from_pam_keyinit_is_taken_over(void)
+{
+	key_serial_t bare, k;
+
+	reset("pam_keyinit's fresh keyring: the daemon is told, and its keyring replaces it");
+	bare = state_fresh();
+	k = daemon_creates(SID1, NAME1, 1);
+	CHECK(open_s("socket=SOCK revoke") == PAM_SUCCESS);
+	CHECK(requests() == 1);
+	CHECK(reqs[0].caller_keyring == KID_CK_FRESH && reqs[0].has_session_keyring == 0);
+	CHECK(session == k && k != bare);
+
+	reset("a keyring of the user's with anything else in it is the user's own");
+	state_own();
+	daemon_decides(KID_D_KEPT_EXISTING);
+	CHECK(open_s("socket=SOCK revoke") == PAM_SUCCESS);
+	CHECK(reqs[0].caller_keyring == KID_CK_OWN && reqs[0].has_session_keyring == 1);
+
+	reset("daemon down: the fallback keeps pam_keyinit's keyring, as it would keep its own");
+	bare = state_fresh();
+	CHECK(open_s(NO_DAEMON " revoke") == PAM_SUCCESS);
+	CHECK(session == bare);
+	CHECK(calls_are(""));
+}
+
 static void test_timeout_is_one_deadline(void)
 {
 	struct timespec t0, t1;
@@ -1118,7 +1183,7 @@ static void test_join_mismatch(void)
 			      .will_revoke = 1 });
 	daemon_closes();	/* the abort */
 	CHECK(open_s("socket=SOCK on_error=fail") == PAM_SESSION_ERR);
-	fresh = k + 1;	/* @us, k, then the fresh one */
+	fresh = newest_named(NAME1);	/* the kernel's fresh keyring of that name */
 	CHECK(revoked(fresh) && !revoked(k));
 	CHECK(requests() == 2 && reqs[1].op == KID_OP_CLOSE && reqs[1].abort &&
 	      !strcmp(reqs[1].session_id, SID1));
@@ -1582,6 +1647,7 @@ int main(void)
 	start_daemon();
 	test_unknown_and_bad_arguments();
 	test_flags_reach_the_daemon();
+	test_a_bare_keyring_from_pam_keyinit_is_taken_over();
 	test_timeout_is_one_deadline();
 	test_user_unknown();
 	test_created_joined_as_user_and_closed();

@@ -169,15 +169,20 @@ grep -q "\"event\":\"session.close\",\"outcome\":\"revoked\".*\"keyring\":$seria
   { tail -n 5 "$audit"; fail "no session.close/revoked audit line for keyring $serial"; }
 ok "logout revoked keyring $serial (audit: session.close revoked)"
 
-# su - (service su-l): Debian's /etc/pam.d/su-l runs pam_keyinit force revoke before
-# common-session. The module must then keep that keyring, never make a second one.
-keyctl session _uid_ses.0 su - "$user" -c 'keyctl rdescribe @s' >"$work/login-l.txt" 2>&1 ||
+# su - (service su-l): Debian's stock /etc/pam.d/su-l runs pam_keyinit force revoke before
+# common-session. The module takes over pam_keyinit's bare keyring: the login gets a daemon
+# keyring (audited taken-over), which is listed while it lives and revoked at logout.
+keyctl session _uid_ses.0 su - "$user" -c 'keyctl rdescribe @s; keyctl id @s' >"$work/login-l.txt" 2>&1 ||
   { cat "$work/login-l.txt"; fail "su - $user failed"; }
-if grep -q pam_keyinit.so /etc/pam.d/su-l; then
-  grep -q '"event":"session.open","outcome":"kept-existing".*"service":"su-l"' "$audit" ||
-    { tail -n 3 "$audit"; fail "su - $user: no session.open kept-existing for su-l"; }
-  ok "su - $user: pam_keyinit's keyring kept (audit: session.open kept-existing), not a second one"
-fi
+grep -q pam_keyinit.so /etc/pam.d/su-l || fail "this /etc/pam.d/su-l has no pam_keyinit line: not Debian's stock file"
+name_l=$(sed -n '1s/.*;//p' "$work/login-l.txt")
+serial_l=$(sed -n '2p' "$work/login-l.txt")
+[[ $name_l =~ ^keyinitd\.[0-9a-f]{32}$ ]] || { cat "$work/login-l.txt"; fail "su - $user: session keyring is '$name_l', not a keyinitd one"; }
+grep -q "\"event\":\"session.open\",\"outcome\":\"taken-over\".*\"service\":\"su-l\".*\"caller_keyring\":\"fresh\"" "$audit" ||
+  { tail -n 3 "$audit"; fail "su - $user: no session.open taken-over (caller_keyring fresh) for su-l"; }
+grep -q "\"event\":\"session.close\",\"outcome\":\"revoked\".*\"keyring\":$serial_l[,}]" "$audit" ||
+  { tail -n 3 "$audit"; fail "su - $user: keyring $serial_l not revoked at logout"; }
+ok "su - $user on Debian's stock su-l: pam_keyinit's keyring taken over by daemon keyring $serial_l, revoked at logout"
 
 say "dpkg -i again (an upgrade to the same version: the maintainer scripts run a second time)"
 dpkg -i "$deb" >"$work/dpkg-i-again.log" 2>&1 || { cat "$work/dpkg-i-again.log"; fail "dpkg -i over the installed package failed"; }

@@ -47,12 +47,12 @@ public final class KernelAuditTrail implements Consumer<AuditEvent>, AutoCloseab
         String send(Record record);
     }
 
-    private static final Set<String> OPEN_OUTCOMES = Set.of("created", "replaced-foreign", "kept-existing", "denied",
-            "abandoned");
+    private static final Set<String> OPEN_OUTCOMES = Set.of("created", "replaced-foreign", "taken-over",
+            "kept-existing", "denied", "abandoned");
     private static final Set<String> END_EVENTS = Set.of("session.close", "session.orphan", "session.revoke",
             "admin.revoke");
     private static final Set<String> END_OUTCOMES = Set.of("revoked", "invalidated", "kept", "released", "aborted",
-            "abandoned");
+            "abandoned", "expired");
     private static final Set<String> FAILED = Set.of("denied", "error", "abandoned", "aborted");
     private static final Pattern BARE = Pattern.compile("[A-Za-z0-9._:/@+\\-\\[\\]]{1,255}");
     private static final Pattern IP = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");

@@ -14,7 +14,14 @@ public enum CallerKeyring {
     /** Owned by another uid: root's keyrings, or the login program's. Never kept. */
     FOREIGN(3, "foreign"),
     /** Revoked, expired or gone: counts as none, as with pam_keyinit {@code force}. */
-    DEAD(4, "dead");
+    DEAD(4, "dead"),
+    /**
+     * The user's, but bare: a {@code _ses} keyring holding only the user keyring, as
+     * pam_keyinit earlier in the same stack just made it (Debian's sshd, login, su-l). Counts
+     * as none: the daemon's keyring takes its place, as if the module had replaced pam_keyinit's
+     * line. It holds no key, so nothing is lost.
+     */
+    FRESH(5, "fresh");
 
     private final int code;
     private final String auditName;

@@ -209,7 +209,11 @@ final class OpenHandler {
                 decision.closeAction(), decision.revokeOnExit(), decision.rule(), Instant.now(), Session.State.OPEN);
         registry.add(session);
         // A login that arrived on another uid's keyring gets a fresh one whatever policy says: that is its own outcome.
-        Outcome outcome = req.callerKeyring() == CallerKeyring.FOREIGN ? Outcome.REPLACED_FOREIGN : Outcome.CREATED;
+        Outcome outcome = switch (req.callerKeyring()) {
+            case FOREIGN -> Outcome.REPLACED_FOREIGN;
+            case FRESH -> Outcome.TAKEN_OVER; // pam_keyinit's bare keyring, earlier in the stack
+            default -> Outcome.CREATED;
+        };
         audit.record(SessionAudit.open(outcome, peer, req).with("session", session.id())
                 .with("keyring", keyring.serial()).with("rule", decision.rule())
                 .with("revoke", SessionAudit.revokeValue(decision.revoke()))

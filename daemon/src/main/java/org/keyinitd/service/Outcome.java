@@ -9,6 +9,7 @@ public enum Outcome {
     // session.open
     CREATED("created"),
     REPLACED_FOREIGN("replaced-foreign"),
+    TAKEN_OVER("taken-over"),
     KEPT_EXISTING("kept-existing"),
     SKIPPED("skipped"),
     UNSUPPORTED("unsupported"),
@@ -44,8 +45,8 @@ public enum Outcome {
 
     /** An OPEN that was answered with a decision: the login went on through the daemon. */
     public boolean isAnsweredOpen() {
-        return this == CREATED || this == REPLACED_FOREIGN || this == KEPT_EXISTING || this == SKIPPED
-                || this == UNSUPPORTED;
+        return this == CREATED || this == REPLACED_FOREIGN || this == TAKEN_OVER || this == KEPT_EXISTING
+                || this == SKIPPED || this == UNSUPPORTED;
     }
 
     /** A CLOSE that ended its session (now, or deferred until the keyring is unused). */

@@ -46,6 +46,9 @@ class LoginStatesIT {
         pam.service("never", "session required MODULE " + up + " revoke");
         pam.service("down", "session required MODULE socket=" + dir.resolve("absent.sock") + " revoke");
         pam.service("short", "session required MODULE " + up + " revoke");
+        // Debian's sshd, login, su-l and runuser-l: pam_keyinit first, then common-session with the profile's line
+        pam.service("stock", "session optional pam_keyinit.so force revoke",
+                "session required MODULE " + up + " revoke");
         pam.service("krb5", "auth required MODULE " + up + " revoke", "session required MODULE " + up + " revoke");
     }
 
@@ -97,6 +100,21 @@ class LoginStatesIT {
         assertThat(never.getInt("open_rc")).as(never.output()).isZero();
         assertThat(never.get("ses_desc")).endsWith(";_uid_ses." + carol.uid());
         assertThat(never.getInt("exec_status")).isZero();
+    }
+
+    @Test
+    void pamKeyinitsBareKeyringEarlierInTheStackIsTakenOver() throws Exception {
+        // the real pam_keyinit.so makes its keyring first; the module replaces it with a daemon keyring
+        PamHarness.Result r = pam.run("stock", carol.name(), "--exec", "keyctl add user kit-k v @s >/dev/null");
+        assertThat(r.getInt("open_rc")).as(r.output()).isZero();
+        int ses = r.getInt("ses");
+        assertThat(r.get("ses_desc")).as("a daemon keyring, not pam_keyinit's _ses")
+                .startsWith("keyring;" + carol.uid() + ";").contains(";keyinitd.");
+        assertThat(r.getInt("exec_status")).isZero();
+        assertThat(daemon.audit("session.open", "taken-over")).filteredOn(n -> n.path("keyring").asInt() == ses)
+                .singleElement().satisfies(n -> assertThat(n.path("caller_keyring").asText()).isEqualTo("fresh"));
+        assertThat(r.getInt("close_rc")).isZero();
+        assertThat(r.state(ses)).isEqualTo("revoked");
     }
 
     @Test
