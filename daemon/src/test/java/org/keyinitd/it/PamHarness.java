@@ -33,6 +33,14 @@ final class PamHarness {
         return Path.of(System.getProperty("keyinitd.pamModule", "../pam-shim/pam_keyinitd.so")).toAbsolutePath();
     }
 
+    /**
+     * The module as shipped, for real login programs (su, login): the sanitized build needs the
+     * ASan runtime loaded first, which only the sanitized harness has.
+     */
+    static Path plainModule() {
+        return Path.of(System.getProperty("keyinitd.plainPamModule", "../pam-shim/pam_keyinitd.so")).toAbsolutePath();
+    }
+
     static Path binary() {
         return Path.of(System.getProperty("keyinitd.pamHarness", "../pam-shim/test/pam_harness")).toAbsolutePath();
     }

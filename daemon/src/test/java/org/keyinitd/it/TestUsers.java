@@ -35,12 +35,17 @@ final class TestUsers implements AutoCloseable {
     private final List<User> created = new ArrayList<>();
 
     User create() throws IOException, InterruptedException {
+        return create("/usr/sbin/nologin");
+    }
+
+    /** A user with this login shell (su -c, login need a real one). */
+    User create(String shell) throws IOException, InterruptedException {
         byte[] suffix = new byte[3];
         RANDOM.nextBytes(suffix);
         String name = "kit" + HexFormat.of().formatHex(suffix);
         long uid = freshUid();
         Commands.check(List.of("useradd", "--no-create-home", "--no-log-init", "--uid", Long.toString(uid),
-                "--shell", "/usr/sbin/nologin", "--comment", "keyinitd integration test", name));
+                "--shell", shell, "--comment", "keyinitd integration test", name));
         assertThat(Long.parseLong(Commands.check(List.of("id", "-u", name)).trim())).isEqualTo(uid);
         long gid = Long.parseLong(Commands.check(List.of("id", "-g", name)).trim());
         assertThat(keyUsers()).as("uid %d has no keys charged yet", uid).doesNotContain(uid);

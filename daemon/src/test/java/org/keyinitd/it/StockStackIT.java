@@ -1,0 +1,110 @@
+package org.keyinitd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Real login programs on Debian's own /etc/pam.d files: su -, su and login on a pty, run in a
+ * private mount namespace over a copy of /etc/pam.d (the host's files never change). Two set-ups:
+ * the package's profile line added to common-session, where pam-auth-update puts it (sshd, login
+ * and su-l run pam_keyinit first: its keyring is taken over), and the module replacing
+ * pam_keyinit's line by hand. Each login must end up on a daemon keyring of the user's, audited,
+ * and revoked at logout.
+ */
+class StockStackIT {
+    private static final Pattern SERIAL = Pattern.compile("serial=(\\d+)");
+
+    @TempDir
+    static Path dir;
+    static TestUsers users;
+    static TestUsers.User user;
+    static DaemonProcess daemon;
+    static Path profile;
+    static Path byHand;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Root.require();
+        users = new TestUsers();
+        user = users.create("/bin/sh");
+        daemon = DaemonProcess.start(dir.resolve("daemon"), "");
+        String module = PamHarness.plainModule() + " socket=" + daemon.socket();
+        // 1. the profile: what `pam-auth-update --enable keyinitd` adds (packaging/src/deb/pam-config)
+        profile = copyOfEtcPamD("profile");
+        Files.writeString(profile.resolve("common-session"), "session\toptional\t" + module + " revoke\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        // 2. by hand: pam_keyinit's line replaced with the module's, same arguments
+        byHand = copyOfEtcPamD("by-hand");
+        for (String service : List.of("su-l", "login")) {
+            Path f = byHand.resolve(service);
+            Files.writeString(f, Files.readString(f).replaceAll("(?m)^(session\\s+optional\\s+)pam_keyinit\\.so",
+                    "$1" + java.util.regex.Matcher.quoteReplacement(module)));
+        }
+        Path su = byHand.resolve("su"); // plain su has no pam_keyinit: the line goes where common-session ends
+        Files.writeString(su, Files.readString(su) + "session optional " + module + " force revoke\n");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        Fixtures.closeAll(daemon, users);
+    }
+
+    private static Path copyOfEtcPamD(String name) throws Exception {
+        Path copy = dir.resolve(name);
+        Commands.check(List.of("cp", "-a", "/etc/pam.d", copy.toString()));
+        return copy;
+    }
+
+    /** Runs a shell script in a private mount namespace with {@code pamd} over /etc/pam.d. */
+    private static Commands.Result inNamespace(Path pamd, String script) throws Exception {
+        return Commands.run(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
+                "mount --bind " + pamd + " /etc/pam.d && " + script));
+    }
+
+    @ParameterizedTest(name = "{0} with {1}")
+    @CsvSource({
+        "su -,   profile, su-l,  taken-over",
+        "su,     profile, su,    ",
+        "login,  profile, login, taken-over",
+        "su -,   by-hand, su-l,  ",
+        "su,     by-hand, su,    ",
+        "login,  by-hand, login, "})
+    void aRealLoginOnDebiansStackGetsADaemonKeyringRevokedAtLogout(String program, String setup, String service,
+                                                                   String expectedOutcome) throws Exception {
+        String inside = "echo serial=$(keyctl id @s); keyctl rdescribe @s";
+        String login = switch (program) {
+            case "su -" -> "su - " + user.name() + " -c '" + inside + "'";
+            case "su" -> "su " + user.name() + " -c '" + inside + "'";
+            default -> "printf '%s\\nexit\\n' '" + inside + "' | script -q -e -c 'login -f " + user.name() + "' /dev/null";
+        };
+        Commands.Result r = inNamespace(setup.equals("profile") ? profile : byHand, login);
+        assertThat(r.exit()).as(r.output()).isZero();
+        Matcher m = SERIAL.matcher(r.output().replace("\r", ""));
+        assertThat(m.find()).as("the login printed its keyring:\n" + r.output()).isTrue();
+        int serial = Integer.parseInt(m.group(1));
+        assertThat(r.output()).as("owned by the user, made by the daemon")
+                .contains("keyring;" + user.uid() + ";").containsPattern(";keyinitd\\.[0-9a-f]{32}");
+
+        JsonNode open = daemon.awaitAudit(n -> n.path("event").asText().equals("session.open")
+                && n.path("keyring").asInt() == serial, 10);
+        assertThat(open.path("service").asText()).isEqualTo(service);
+        if (expectedOutcome != null) {
+            assertThat(open.path("outcome").asText()).isEqualTo(expectedOutcome);
+        } else {
+            assertThat(open.path("outcome").asText()).isIn("created", "replaced-foreign");
+        }
+        daemon.awaitAudit(n -> n.path("event").asText().equals("session.close") && n.path("keyring").asInt() == serial
+                && n.path("outcome").asText().equals("revoked"), 10);
+    }
+}
