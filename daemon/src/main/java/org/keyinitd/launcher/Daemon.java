@@ -66,6 +66,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
     private ProcessWatcher watcher;
     private TextfileExporter textfile;
     private final Metrics metrics = new Metrics();
+    private final SystemdNotify systemd = SystemdNotify.fromEnvironment();
     private final Instant startedAt = Instant.now();
     private volatile Instant configLoadedAt = Instant.now();
 
@@ -122,6 +123,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             log.info("configuration: {}", config.sources().files());
         }
         ConfigWarnings.check(config, ConfigWarnings.NSS).forEach(w -> log.warn("config warning: {}", w));
+        systemd.ready(ProcessHandle.current().pid()); // Type=notify: logins may come now
     }
 
     /** The kernel audit copy (docs/audit.md, "Kernel audit"): on where libaudit and the kernel's audit are. */
@@ -167,6 +169,15 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
         if (service == null) {
             return Reloader.Result.rejected("the daemon is not running");
         }
+        systemd.reloading();
+        try {
+            return reloadConfig();
+        } finally {
+            systemd.reloaded();
+        }
+    }
+
+    private Reloader.Result reloadConfig() {
         Config running = config;
         Config next;
         try {
@@ -284,6 +295,9 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
 
     @Override
     public synchronized void close() {
+        if (service != null) {
+            systemd.stopping();
+        }
         service = null; // a reload (SIGHUP) after this point finds the daemon stopped, not half torn down
         if (textfile != null) {
             textfile.close();

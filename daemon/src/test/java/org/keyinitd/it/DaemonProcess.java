@@ -21,6 +21,7 @@ final class DaemonProcess implements AutoCloseable {
     private int launches;
     private Process process;
     private String umask;
+    private java.util.Map<String, String> environment = java.util.Map.of();
 
     private DaemonProcess(Path dir) {
         this.dir = dir;
@@ -45,6 +46,18 @@ final class DaemonProcess implements AutoCloseable {
                     "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment", "keyinitd keyring anchor",
                     "keyinitd"));
         }
+    }
+
+    /** As {@link #start(Path, String)}, with these variables in the daemon's environment (e.g. NOTIFY_SOCKET). */
+    static DaemonProcess startWithEnvironment(Path dir, String extraToml, java.util.Map<String, String> env)
+            throws IOException, InterruptedException {
+        ensureAnchorAccount();
+        Files.createDirectories(dir);
+        TestDirs.openToAll(dir);
+        DaemonProcess d = new DaemonProcess(dir);
+        d.environment = java.util.Map.copyOf(env);
+        d.launch(extraToml);
+        return d;
     }
 
     /** As {@link #start(Path, String)}, with the daemon started under {@code umask} (e.g. "000"). */
@@ -161,7 +174,9 @@ final class DaemonProcess implements AutoCloseable {
         List<String> cmd = umask == null ? List.of(java, "-jar", jar().toString(), "--config", config.toString())
                 : List.of("sh", "-c", "umask " + umask + " && exec \"$0\" -jar \"$1\" --config \"$2\"", java,
                         jar().toString(), config.toString());
-        process = new ProcessBuilder(cmd)
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(environment);
+        process = pb
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
