@@ -87,7 +87,7 @@ installed=1
 dpkg -i "$deb" >"$work/dpkg-i.log" 2>&1 || { cat "$work/dpkg-i.log"; fail "dpkg -i failed"; }
 for f in /usr/share/keyinitd/keyinitd.jar /lib/x86_64-linux-gnu/security/pam_keyinitd.so /usr/sbin/keyinitd \
   /usr/sbin/keyinitd-jsvc /usr/bin/keyinitctl /etc/keyinitd/keyinitd.toml /etc/keyinitd/logback.xml \
-  /lib/systemd/system/keyinitd.service /usr/share/pam-configs/keyinitd /usr/share/man/man8/keyinitd.8.gz \
+  /lib/systemd/system/keyinitd.service /lib/systemd/system/keyinitd.socket /usr/share/pam-configs/keyinitd /usr/share/man/man8/keyinitd.8.gz \
   /etc/init.d/keyinitd /usr/share/bash-completion/completions/keyinitctl /var/lib/keyinitd/keyinitctl.jsa; do
   [[ -e $f ]] || fail "$f not installed"
 done
@@ -104,11 +104,12 @@ diff -r "$work/pam.d" /etc/pam.d >/dev/null || fail "installing changed /etc/pam
 ok "installing left /etc/pam.d alone"
 
 if command -v systemd-analyze >/dev/null; then
-  if ! systemd-analyze verify /lib/systemd/system/keyinitd.service >"$work/systemd-analyze.txt" 2>&1; then
+  if ! systemd-analyze verify /lib/systemd/system/keyinitd.socket /lib/systemd/system/keyinitd.service \
+      >"$work/systemd-analyze.txt" 2>&1; then
     cat "$work/systemd-analyze.txt"
-    fail "systemd-analyze verify keyinitd.service"
+    fail "systemd-analyze verify keyinitd.socket keyinitd.service"
   fi
-  ok "systemd-analyze verify keyinitd.service$( [[ -s $work/systemd-analyze.txt ]] && echo ": $(tr '\n' ' ' <"$work/systemd-analyze.txt")")"
+  ok "systemd-analyze verify keyinitd.socket keyinitd.service$( [[ -s $work/systemd-analyze.txt ]] && echo ": $(tr '\n' ' ' <"$work/systemd-analyze.txt")")"
 else
   say "skip: systemd-analyze verify (no systemd-analyze here; the systemd package is not installed just for this)"
 fi
@@ -172,8 +173,8 @@ ok "logout revoked keyring $serial (audit: session.close revoked)"
 # su - (service su-l): Debian's stock /etc/pam.d/su-l runs pam_keyinit force revoke before
 # common-session. The module takes over pam_keyinit's bare keyring: the login gets a daemon
 # keyring (audited taken-over), which is listed while it lives and revoked at logout.
-keyctl session _uid_ses.0 su - "$user" -c 'keyctl rdescribe @s; keyctl id @s' >"$work/login-l.txt" 2>&1 ||
-  { cat "$work/login-l.txt"; fail "su - $user failed"; }
+keyctl session _uid_ses.0 su - "$user" -c 'keyctl rdescribe @s; keyctl id @s' >"$work/login-l.txt" \
+  2>"$work/login-l.err" || { cat "$work/login-l.txt" "$work/login-l.err"; fail "su - $user failed"; }
 grep -q pam_keyinit.so /etc/pam.d/su-l || fail "this /etc/pam.d/su-l has no pam_keyinit line: not Debian's stock file"
 name_l=$(sed -n '1s/.*;//p' "$work/login-l.txt")
 serial_l=$(sed -n '2p' "$work/login-l.txt")

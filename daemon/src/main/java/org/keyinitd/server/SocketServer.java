@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -87,14 +88,24 @@ public final class SocketServer implements AutoCloseable {
                 });
     }
 
-    /** Binds the socket and starts accepting. Fails if another daemon is already serving the path. */
+    /**
+     * Takes the socket systemd passed (socket activation), or binds the path itself; then starts
+     * accepting. Binding fails if another daemon is already serving the path.
+     */
     public void start() throws IOException {
-        prepareSocketPath();
-        server = UnixServerSocketChannel.open();
-        server.socket().bind(new UnixSocketAddress(path.toFile()), 128);
-        boundFile = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
-                LinkOption.NOFOLLOW_LINKS).fileKey();
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Optional<UnixServerSocketChannel> passed = SocketActivation.inherited(System.getenv(),
+                ProcessHandle.current().pid());
+        if (passed.isPresent()) {
+            server = passed.get(); // systemd's: it keeps the file, and the socket, across restarts
+            log.info("listening on the socket systemd passed for {} (socket activation)", path);
+        } else {
+            prepareSocketPath();
+            server = UnixServerSocketChannel.open();
+            server.socket().bind(new UnixSocketAddress(path.toFile()), 128);
+            boundFile = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
+        }
         acceptThread = new Thread(this::acceptLoop, "accept");
         acceptThread.start();
         summaries.scheduleAtFixedRate(this::summarize, SUMMARY_SECONDS, SUMMARY_SECONDS, TimeUnit.SECONDS);
