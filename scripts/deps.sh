@@ -14,6 +14,7 @@ packages=(
   libpam-runtime                  # packaging: pam-auth-update for the install test
   logrotate                       # packaging: the install test parses /etc/logrotate.d/keyinitd
   auditd                          # KernelAuditIT: a real auditd, auditctl and ausearch
+  openssh-server openssh-client   # StockStackIT: a real sshd on 127.0.0.1 (its own config, port and keys)
   clang libclang-rt-14-dev        # scripts/fuzz.sh: clang with the libFuzzer, ASan and UBSan runtimes
 )
 
@@ -28,5 +29,12 @@ if ((${#missing[@]})); then
   fi
   echo "deps.sh: installing ${missing[*]}"
   apt-get update -qq
+  # No service a package ships may start here (sshd on port 22, auditd): the tests start their
+  # own, on loopback and private ports. policy-rc.d is Debian's switch for exactly that.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -46,13 +46,96 @@ class StockStackIT {
                 java.nio.file.StandardOpenOption.APPEND);
         // 2. by hand: pam_keyinit's line replaced with the module's, same arguments
         byHand = copyOfEtcPamD("by-hand");
-        for (String service : List.of("su-l", "login")) {
+        for (String service : List.of("su-l", "login", "sshd")) {
             Path f = byHand.resolve(service);
             Files.writeString(f, Files.readString(f).replaceAll("(?m)^(session\\s+optional\\s+)pam_keyinit\\.so",
                     "$1" + java.util.regex.Matcher.quoteReplacement(module)));
         }
         Path su = byHand.resolve("su"); // plain su has no pam_keyinit: the line goes where common-session ends
         Files.writeString(su, Files.readString(su) + "session optional " + module + " force revoke\n");
+    }
+
+    /** sshd on 127.0.0.1 and a free port, key authentication, UsePAM: its own config, keys and pid file. */
+    private static String sshd(Path pamd) throws Exception {
+        Path d = Files.createDirectories(dir.resolve("ssh-" + pamd.getFileName()));
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        Commands.check(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d.resolve("hostkey").toString()));
+        Commands.check(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d.resolve("userkey").toString()));
+        Files.copy(d.resolve("userkey.pub"), d.resolve(user.name() + ".keys"));
+        TestDirs.openToAll(d);
+        Files.writeString(d.resolve("sshd_config"), String.join("\n",
+                "Port " + port, "ListenAddress 127.0.0.1", "HostKey " + d.resolve("hostkey"),
+                "PidFile " + d.resolve("sshd.pid"), "UsePAM yes", "KbdInteractiveAuthentication no",
+                "PasswordAuthentication no", "PubkeyAuthentication yes",
+                "AuthorizedKeysFile " + d + "/%u.keys", "StrictModes no",
+                "Subsystem sftp internal-sftp", "")); // scp speaks SFTP too
+        Files.createDirectories(Path.of("/run/sshd")); // its privilege-separation directory
+        // sshd returns once it listens (it daemonizes after binding); the script stops it at the end
+        Path pid = d.resolve("sshd.pid");
+        return "/usr/sbin/sshd -f " + d.resolve("sshd_config") + " -E " + d.resolve("sshd.log")
+                // it writes its pid file once it listens: wait for that (at most 10 s)
+                + " && i=0 && while [ ! -s " + pid + " ] && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done"
+                + " && trap 'kill $(cat " + pid + ")' EXIT && SSH='ssh -i " + d.resolve("userkey") + " -p " + port
+                + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR'"
+                + " && SCP='scp -i " + d.resolve("userkey") + " -P " + port
+                + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR'"
+                + " && SFTP='sftp -i " + d.resolve("userkey") + " -P " + port
+                + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR'"
+                + " && CTL=" + d.resolve("control") + " && U=" + user.name() + "@127.0.0.1";
+    }
+
+    private static List<JsonNode> sshdOpens() throws Exception {
+        return daemon.audit().stream().filter(n -> n.path("event").asText().equals("session.open")
+                && n.path("service").asText().equals("sshd")).toList();
+    }
+
+    @ParameterizedTest(name = "ssh, scp, sftp and ControlMaster with {0}")
+    @CsvSource({"profile, taken-over", "by-hand, "})
+    void realSshdLoginsGetDaemonKeyrings(String setup, String expectedOutcome) throws Exception {
+        Path pamd = setup.equals("profile") ? profile : byHand;
+        int before = sshdOpens().size();
+        String inside = "echo serial=$(keyctl id @s); keyctl rdescribe @s";
+        Path upload = dir.resolve("upload-" + setup);
+        Files.writeString(upload, "x");
+        TestDirs.openToAll(upload);
+        Commands.Result r = inNamespace(pamd, sshd(pamd)
+                + " && $SSH $U '" + inside + "'"
+                + " && $SCP " + upload + " $U:/dev/null"
+                + " && echo 'ls /' | $SFTP -b - $U >/dev/null"
+                // one master connection, two commands through it: one PAM session
+                + " && $SSH -o ControlMaster=yes -o ControlPath=$CTL -fN $U"
+                + " && $SSH -o ControlPath=$CTL $U true && $SSH -o ControlPath=$CTL $U true"
+                + " && { $SSH -o ControlPath=$CTL -O exit $U 2>/dev/null || true; }");
+        assertThat(r.exit()).as(r.output()).isZero();
+        Matcher m = SERIAL.matcher(r.output());
+        assertThat(m.find()).as("ssh printed its keyring:\n" + r.output()).isTrue();
+        int serial = Integer.parseInt(m.group(1));
+        assertThat(r.output()).contains("keyring;" + user.uid() + ";").containsPattern(";keyinitd\\.[0-9a-f]{32}");
+        JsonNode open = daemon.awaitAudit(n -> n.path("event").asText().equals("session.open")
+                && n.path("keyring").asInt() == serial, 10);
+        assertThat(open.path("service").asText()).isEqualTo("sshd");
+        assertThat(open.path("tty").asText()).as("sshd opens the session before the pty").isEqualTo("ssh");
+        if (expectedOutcome != null) {
+            assertThat(open.path("outcome").asText()).isEqualTo(expectedOutcome);
+        }
+        // ssh, scp, sftp and the ControlMaster connection: four sessions, each a daemon keyring, each revoked
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        List<JsonNode> opens = sshdOpens().subList(before, sshdOpens().size());
+        while (opens.size() < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(50); // polling the audit file for lines still on their way, with a deadline
+            List<JsonNode> all = sshdOpens();
+            opens = all.subList(before, all.size());
+        }
+        assertThat(opens).as("one session per connection, the multiplexed commands share the master's:\n"
+                + r.output()).hasSize(4).allSatisfy(n -> assertThat(n.path("keyring").asInt()).isPositive());
+        for (JsonNode o : opens) {
+            int k = o.path("keyring").asInt();
+            daemon.awaitAudit(n -> n.path("event").asText().equals("session.close") && n.path("keyring").asInt() == k
+                    && n.path("outcome").asText().equals("revoked"), 20);
+        }
     }
 
     @AfterAll
