@@ -146,8 +146,8 @@ ok "logrotate -d /etc/logrotate.d/keyinitd: parses, no errors"
 
 DEBIAN_FRONTEND=noninteractive pam-auth-update --enable keyinitd
 grep -q 'pam_keyinitd.so' /etc/pam.d/common-session || fail "pam-auth-update --enable did not add the module to common-session"
-! grep -q 'pam_keyinitd.so' /etc/pam.d/common-session-noninteractive ||
-  fail "the module is in common-session-noninteractive (Session-Interactive-Only)"
+grep -q 'pam_keyinitd.so' /etc/pam.d/common-session-noninteractive ||
+  fail "the module is not in common-session-noninteractive (cron and sudo would not be managed)"
 ok "pam-auth-update --enable keyinitd: $(grep pam_keyinitd /etc/pam.d/common-session | tr -s ' \t' ' ')"
 
 useradd --create-home --shell /bin/sh --comment "keyinitd package test" "$user"
