@@ -15,6 +15,7 @@ packages=(
   logrotate                       # packaging: the install test parses /etc/logrotate.d/keyinitd
   auditd                          # KernelAuditIT: a real auditd, auditctl and ausearch
   openssh-server openssh-client   # StockStackIT: a real sshd on 127.0.0.1 (its own config, port and keys)
+  sudo                            # StockStackIT: sudo -i and sudo on Debian's own PAM files
   clang libclang-rt-14-dev        # scripts/fuzz.sh: clang with the libFuzzer, ASan and UBSan runtimes
 )
 

@@ -15,7 +15,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Real login programs on Debian's own /etc/pam.d files: su -, su and login on a pty, run in a
+ * Real login programs on Debian's own /etc/pam.d files: sshd, su -, su, sudo -i, sudo and login
+ * on a pty, run in a
  * private mount namespace over a copy of /etc/pam.d (the host's files never change). Two set-ups:
  * the package's profile line added to common-session, where pam-auth-update puts it (sshd, login
  * and su-l run pam_keyinit first: its keyring is taken over), and the module replacing
@@ -42,8 +43,10 @@ class StockStackIT {
         String module = PamHarness.plainModule() + " socket=" + daemon.socket();
         // 1. the profile: what `pam-auth-update --enable keyinitd` adds (packaging/src/deb/pam-config)
         profile = copyOfEtcPamD("profile");
-        Files.writeString(profile.resolve("common-session"), "session\toptional\t" + module + " revoke\n",
-                java.nio.file.StandardOpenOption.APPEND);
+        for (String common : List.of("common-session", "common-session-noninteractive")) {
+            Files.writeString(profile.resolve(common), "session\toptional\t" + module + " revoke\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+        }
         // 2. by hand: pam_keyinit's line replaced with the module's, same arguments
         byHand = copyOfEtcPamD("by-hand");
         for (String service : List.of("su-l", "login", "sshd")) {
@@ -51,8 +54,10 @@ class StockStackIT {
             Files.writeString(f, Files.readString(f).replaceAll("(?m)^(session\\s+optional\\s+)pam_keyinit\\.so",
                     "$1" + java.util.regex.Matcher.quoteReplacement(module)));
         }
-        Path su = byHand.resolve("su"); // plain su has no pam_keyinit: the line goes where common-session ends
-        Files.writeString(su, Files.readString(su) + "session optional " + module + " force revoke\n");
+        for (String service : List.of("su", "sudo", "sudo-i")) { // no pam_keyinit: the line goes last
+            Path f = byHand.resolve(service);
+            Files.writeString(f, Files.readString(f) + "session optional " + module + " force revoke\n");
+        }
     }
 
     /** sshd on 127.0.0.1 and a free port, key authentication, UsePAM: its own config, keys and pid file. */
@@ -159,9 +164,12 @@ class StockStackIT {
     @CsvSource({
         "su -,   profile, su-l,  taken-over",
         "su,     profile, su,    ",
+        "sudo -i, profile, sudo-i, ",
+        "sudo,   profile, sudo,  ",
         "login,  profile, login, taken-over",
         "su -,   by-hand, su-l,  ",
         "su,     by-hand, su,    ",
+        "sudo -i, by-hand, sudo-i, ",
         "login,  by-hand, login, "})
     void aRealLoginOnDebiansStackGetsADaemonKeyringRevokedAtLogout(String program, String setup, String service,
                                                                    String expectedOutcome) throws Exception {
@@ -169,6 +177,8 @@ class StockStackIT {
         String login = switch (program) {
             case "su -" -> "su - " + user.name() + " -c '" + inside + "'";
             case "su" -> "su " + user.name() + " -c '" + inside + "'";
+            case "sudo -i" -> "sudo -i -u " + user.name() + " sh -c '" + inside + "'";
+            case "sudo" -> "sudo -u " + user.name() + " sh -c '" + inside + "'";
             default -> "printf '%s\\nexit\\n' '" + inside + "' | script -q -e -c 'login -f " + user.name() + "' /dev/null";
         };
         Commands.Result r = inNamespace(setup.equals("profile") ? profile : byHand, login);
