@@ -145,6 +145,8 @@ class StockStackIT {
 
     @AfterAll
     static void stop() throws Exception {
+        // an sshd left behind by a failed test: it daemonized, out of the test's process tree
+        Commands.run(List.of("pkill", "-f", "sshd -f " + dir + "/ssh-"));
         Fixtures.closeAll(daemon, users);
     }
 
