@@ -19,7 +19,7 @@ import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.KeyringView;
 import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.linux.LoginIds;
-import org.keyinitd.service.Outcome;
+import org.keyinitd.audit.Outcome;
 import org.keyinitd.service.SessionAudit;
 import org.keyinitd.service.SessionEnding;
 import org.keyinitd.metrics.Latency;

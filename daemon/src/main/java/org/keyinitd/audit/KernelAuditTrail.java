@@ -1,6 +1,7 @@
 package org.keyinitd.audit;
 
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -47,13 +48,15 @@ public final class KernelAuditTrail implements Consumer<AuditEvent>, AutoCloseab
         String send(Record record);
     }
 
-    private static final Set<String> OPEN_OUTCOMES = Set.of("created", "replaced-foreign", "taken-over",
-            "kept-existing", "denied", "abandoned");
+    private static final Set<Outcome> OPEN_OUTCOMES = EnumSet.of(Outcome.CREATED, Outcome.REPLACED_FOREIGN,
+            Outcome.TAKEN_OVER, Outcome.KEPT_EXISTING, Outcome.DENIED, Outcome.ABANDONED);
     private static final Set<String> END_EVENTS = Set.of("session.close", "session.orphan", "session.revoke",
             "admin.revoke");
-    private static final Set<String> END_OUTCOMES = Set.of("revoked", "invalidated", "kept", "released", "aborted",
-            "abandoned", "expired");
-    private static final Set<String> FAILED = Set.of("denied", "error", "abandoned", "aborted");
+    /** A keyring's end: revoked, invalidated or let go; "expired" is a session.revoke for max_lifetime. */
+    private static final Set<Outcome> END_OUTCOMES = EnumSet.of(Outcome.REVOKED, Outcome.INVALIDATED, Outcome.KEPT,
+            Outcome.RELEASED, Outcome.ABORTED, Outcome.ABANDONED, Outcome.EXPIRED);
+    private static final Set<Outcome> FAILED = EnumSet.of(Outcome.DENIED, Outcome.ERROR, Outcome.ABANDONED,
+            Outcome.ABORTED);
     private static final Pattern BARE = Pattern.compile("[A-Za-z0-9._:/@+\\-\\[\\]]{1,255}");
     private static final Pattern IP = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
     private static final Record STOP = new Record(0, "", "", "", "", true);
@@ -164,9 +167,14 @@ public final class KernelAuditTrail implements Consumer<AuditEvent>, AutoCloseab
     public static Optional<Record> record(AuditEvent e) {
         String event = e.event();
         String outcome = e.outcome();
-        boolean open = event.equals("session.open") && OPEN_OUTCOMES.contains(outcome);
+        Optional<Outcome> typed = Outcome.ofAuditName(outcome);
+        if (typed.isEmpty()) {
+            return Optional.empty(); // not a session event's outcome (config.reload ok, ...)
+        }
+        Outcome o = typed.get();
+        boolean open = event.equals("session.open") && OPEN_OUTCOMES.contains(o);
         boolean end = END_EVENTS.contains(event)
-                && (END_OUTCOMES.contains(outcome) || (event.equals("admin.revoke") && outcome.equals("error")));
+                && (END_OUTCOMES.contains(o) || (event.equals("admin.revoke") && o == Outcome.ERROR));
         if (!open && !end) {
             return Optional.empty();
         }
@@ -193,7 +201,7 @@ public final class KernelAuditTrail implements Consumer<AuditEvent>, AutoCloseab
         String addr = rhost != null && IP.matcher(rhost).matches() ? rhost : "?";
         String tty = string(f.get("tty"));
         String terminal = tty == null ? "?" : unquoted(tty);
-        return Optional.of(new Record(TYPE, m.toString(), hostname, addr, terminal, !FAILED.contains(outcome)));
+        return Optional.of(new Record(TYPE, m.toString(), hostname, addr, terminal, !FAILED.contains(o)));
     }
 
     private static String string(Object v) {

@@ -1,5 +1,6 @@
 package org.keyinitd.service;
 
+import org.keyinitd.audit.Outcome;
 import java.util.Optional;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.policy.RevokeMode;

@@ -1,10 +1,8 @@
 package org.keyinitd.service;
 
+import org.keyinitd.audit.Outcome;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.session.Session;
@@ -32,11 +30,7 @@ public final class DeferredRevoker implements AutoCloseable {
     private final SessionKeyrings keyrings;
     private final SessionRegistry registry;
     private final SessionEnding ending;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "deferred-revoker");
-        t.setDaemon(true);
-        return t;
-    });
+    private final Sweeper sweeper = new Sweeper("deferred-revoker");
 
     public DeferredRevoker(SessionKeyrings keyrings, SessionRegistry registry, SessionEnding ending) {
         this.keyrings = keyrings;
@@ -45,15 +39,7 @@ public final class DeferredRevoker implements AutoCloseable {
     }
 
     public void start() {
-        timer.scheduleWithFixedDelay(this::sweepQuietly, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-    }
-
-    private void sweepQuietly() {
-        try {
-            sweep();
-        } catch (RuntimeException e) {
-            log.error("deferred revocation sweep failed", e); // try again next interval
-        }
+        sweeper.every(INTERVAL_MILLIS, this::sweep);
     }
 
     /** One pass over the closing sessions. */
@@ -96,6 +82,6 @@ public final class DeferredRevoker implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        sweeper.close();
     }
 }

@@ -1,10 +1,8 @@
 package org.keyinitd.service;
 
+import org.keyinitd.audit.Outcome;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.keyinitd.keyring.KeyringException;
 import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.session.Session;
@@ -30,11 +28,7 @@ public final class LifetimeReaper implements AutoCloseable {
     private final SessionKeyrings keyrings;
     private final SessionRegistry registry;
     private final SessionEnding ending;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "lifetime-reaper");
-        t.setDaemon(true);
-        return t;
-    });
+    private final Sweeper sweeper = new Sweeper("lifetime-reaper");
 
     public LifetimeReaper(SessionKeyrings keyrings, SessionRegistry registry, SessionEnding ending) {
         this.keyrings = keyrings;
@@ -43,13 +37,7 @@ public final class LifetimeReaper implements AutoCloseable {
     }
 
     public void start() {
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                sweep();
-            } catch (RuntimeException e) {
-                log.error("max_lifetime sweep failed", e); // try again next interval
-            }
-        }, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        sweeper.every(INTERVAL_MILLIS, this::sweep);
     }
 
     void sweep() {
@@ -77,6 +65,6 @@ public final class LifetimeReaper implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        sweeper.close();
     }
 }

@@ -1,5 +1,6 @@
 package org.keyinitd.service;
 
+import org.keyinitd.audit.Outcome;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;

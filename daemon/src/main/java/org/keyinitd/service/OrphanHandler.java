@@ -1,5 +1,6 @@
 package org.keyinitd.service;
 
+import org.keyinitd.audit.Outcome;
 import org.keyinitd.audit.AuditLog;
 import org.keyinitd.session.Session;
 import org.keyinitd.session.SessionRegistry;

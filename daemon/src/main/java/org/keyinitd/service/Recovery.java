@@ -1,5 +1,6 @@
 package org.keyinitd.service;
 
+import org.keyinitd.audit.Outcome;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -22,7 +22,7 @@ import org.keyinitd.protocol.Fields;
 import org.keyinitd.protocol.Op;
 import org.keyinitd.protocol.Reply;
 import org.keyinitd.server.PeerCredentials;
-import org.keyinitd.service.Outcome;
+import org.keyinitd.audit.Outcome;
 import org.keyinitd.service.SessionAudit;
 import org.keyinitd.service.SessionEnding;
 import org.keyinitd.session.SessionRegistry;

@@ -75,6 +75,17 @@ class ShowIT {
                     assertThat(l.path("keyring").asInt()).isEqualTo(ses));
             assertThat(doc.path("audit").get(0).path("event").asText()).isEqualTo("session.open");
 
+            // from another local user's side: show is root's alone, and says nothing of the session
+            TestUsers.User other = users.create();
+            Commands.Result denied = Ctl.runAs(other, daemon.socket(), "show", id, "--json");
+            assertThat(denied.exit()).as(denied.output()).isEqualTo(1);
+            assertThat(denied.output()).contains("permission denied").doesNotContain("kit-token")
+                    .doesNotContain(u.name());
+            assertThat(daemon.audit("admin.denied", "denied")).anySatisfy(n -> {
+                assertThat(n.path("op").asText()).isEqualTo("SHOW");
+                assertThat(n.path("peer_uid").asLong()).isEqualTo(other.uid());
+            });
+
             Commands.Result text = Ctl.run(daemon.socket(), "show", id);
             assertThat(text.exit()).as(text.output()).isZero();
             assertThat(text.output()).contains("rule:      interactive").contains("kit-token").contains("logon")

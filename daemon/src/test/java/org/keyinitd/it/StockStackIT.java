@@ -39,7 +39,12 @@ class StockStackIT {
         Root.require();
         users = new TestUsers();
         user = users.create("/bin/sh");
-        daemon = DaemonProcess.start(dir.resolve("daemon"), "");
+        daemon = DaemonProcess.start(dir.resolve("daemon"), """
+                [[rule]]
+                name = "short-sudo"
+                match = { service = "sudo-i" }
+                max_lifetime = "2s"
+                """);
         String module = PamHarness.plainModule() + " socket=" + daemon.socket();
         // 1. the profile: what `pam-auth-update --enable keyinitd` adds (packaging/src/deb/pam-config)
         profile = copyOfEtcPamD("profile");
@@ -141,6 +146,27 @@ class StockStackIT {
             daemon.awaitAudit(n -> n.path("event").asText().equals("session.close") && n.path("keyring").asInt() == k
                     && n.path("outcome").asText().equals("revoked"), 20);
         }
+    }
+
+    @ParameterizedTest(name = "max_lifetime on a real sudo -i with {0}")
+    @CsvSource({"profile", "by-hand"})
+    void maxLifetimeKillsTheKeysOfARealLoginThatStaysOpen(String setup) throws Exception {
+        // the session stays open past its 2 s; inside it, the key must die (polled for at most 10 s)
+        // a script file: sudo -i re-quotes a command line for the login shell
+        Path script = dir.resolve("lifetime-" + setup + ".sh");
+        Files.writeString(script, "echo serial=$(keyctl id @s)\nkeyctl add user kit-lt v @s >/dev/null\n"
+                + "i=0\nwhile keyctl print %user:kit-lt >/dev/null 2>&1; do\n  i=$((i+1))\n"
+                + "  [ $i -gt 100 ] && exit 1\n  sleep 0.1\ndone\nkeyctl rdescribe @s || true\n");
+        TestDirs.openToAll(dir);
+        Commands.Result r = inNamespace(setup.equals("profile") ? profile : byHand,
+                "sudo -i -u " + user.name() + " sh " + script);
+        assertThat(r.exit()).as("the key died within the open session:\n" + r.output()).isZero();
+        assertThat(r.output()).contains("Key has been revoked");
+        Matcher m = SERIAL.matcher(r.output());
+        assertThat(m.find()).as(r.output()).isTrue();
+        int serial = Integer.parseInt(m.group(1));
+        assertThat(daemon.awaitAudit(n -> n.path("event").asText().equals("session.revoke")
+                && n.path("keyring").asInt() == serial, 10).path("outcome").asText()).isEqualTo("expired");
     }
 
     @AfterAll

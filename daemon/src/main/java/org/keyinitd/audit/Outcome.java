@@ -1,4 +1,4 @@
-package org.keyinitd.service;
+package org.keyinitd.audit;
 
 /**
  * Every outcome a session event can have, typed: the audit lines, the metrics and
@@ -41,6 +41,16 @@ public enum Outcome {
     /** The value of the audit field {@code outcome}. */
     public String auditName() {
         return auditName;
+    }
+
+    /** The outcome an audit line names, or empty for outcomes of other events ({@code ok}, {@code rejected}). */
+    public static java.util.Optional<Outcome> ofAuditName(String name) {
+        for (Outcome o : values()) {
+            if (o.auditName.equals(name)) {
+                return java.util.Optional.of(o);
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /** An OPEN that was answered with a decision: the login went on through the daemon. */
