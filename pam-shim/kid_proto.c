@@ -34,7 +34,11 @@ static const struct field_spec specs[KID_F_MAX_KNOWN + 1] = {
 	[KID_F_ABORT]               = { "ABORT", KID_T_BOOL, 0 },
 	[KID_F_JOIN_AS_CALLER]      = { "JOIN_AS_CALLER", KID_T_BOOL, 0 },
 	[KID_F_CALLER_KEYRING]      = { "CALLER_KEYRING", KID_T_U32, 0 },
+	[KID_F_REASON]              = { "REASON", KID_T_STR, KID_MAX_REASON },
 	[KID_F_DEADLINE]            = { "DEADLINE", KID_T_U64, 0 },
+	[KID_F_PID]                 = { "PID", KID_T_U32, 0 },
+	[KID_F_PID_START]           = { "PID_START", KID_T_U64, 0 },
+	[KID_F_MADE_AT]             = { "MADE_AT", KID_T_U64, 0 },
 };
 
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, <= U+10FFFF. */
@@ -220,6 +224,26 @@ int kid_build_ping(uint8_t *buf, size_t cap)
 	return finish(&w, NULL);
 }
 
+static void put_open_fields(struct writer *w, const struct kid_open_req *req)
+{
+	put_str(w, KID_F_SERVICE, req->service);
+	put_str(w, KID_F_USER, req->user);
+	put_u32(w, KID_F_UID, req->uid);
+	put_u32(w, KID_F_GID, req->gid);
+	if (req->tty)
+		put_str(w, KID_F_TTY, req->tty);
+	if (req->rhost)
+		put_str(w, KID_F_RHOST, req->rhost);
+	if (req->ruser)
+		put_str(w, KID_F_RUSER, req->ruser);
+	put_u32(w, KID_F_MODULE_FLAGS, req->module_flags);
+	put_bool(w, KID_F_HAS_SESSION_KEYRING, req->has_session_keyring);
+	if (req->caller_keyring)
+		put_u32(w, KID_F_CALLER_KEYRING, req->caller_keyring);
+	if (req->deadline_ns)
+		put_u64(w, KID_F_DEADLINE, req->deadline_ns);
+}
+
 int kid_build_open(uint8_t *buf, size_t cap, const struct kid_open_req *req,
 		   uint16_t *bad_tag)
 {
@@ -228,22 +252,24 @@ int kid_build_open(uint8_t *buf, size_t cap, const struct kid_open_req *req,
 	begin(&w, buf, cap, KID_OP_OPEN);
 	if (!req)
 		return KID_E_ARG;
-	put_str(&w, KID_F_SERVICE, req->service);
-	put_str(&w, KID_F_USER, req->user);
-	put_u32(&w, KID_F_UID, req->uid);
-	put_u32(&w, KID_F_GID, req->gid);
-	if (req->tty)
-		put_str(&w, KID_F_TTY, req->tty);
-	if (req->rhost)
-		put_str(&w, KID_F_RHOST, req->rhost);
-	if (req->ruser)
-		put_str(&w, KID_F_RUSER, req->ruser);
-	put_u32(&w, KID_F_MODULE_FLAGS, req->module_flags);
-	put_bool(&w, KID_F_HAS_SESSION_KEYRING, req->has_session_keyring);
-	if (req->caller_keyring)
-		put_u32(&w, KID_F_CALLER_KEYRING, req->caller_keyring);
-	if (req->deadline_ns)
-		put_u64(&w, KID_F_DEADLINE, req->deadline_ns);
+	put_open_fields(&w, req);
+	return finish(&w, bad_tag);
+}
+
+int kid_build_fallback(uint8_t *buf, size_t cap, const struct kid_fallback_rec *rec,
+		       uint16_t *bad_tag)
+{
+	struct writer w;
+
+	begin(&w, buf, cap, KID_OP_FALLBACK_RECORD);
+	if (!rec || rec->open.deadline_ns)
+		return KID_E_ARG;
+	put_open_fields(&w, &rec->open);
+	put_u32(&w, KID_F_KEYRING_SERIAL, (uint32_t)rec->keyring_serial);
+	put_u32(&w, KID_F_PID, rec->pid);
+	put_u64(&w, KID_F_PID_START, rec->pid_start);
+	put_u64(&w, KID_F_MADE_AT, rec->made_at_ms);
+	put_str(&w, KID_F_REASON, rec->reason ? rec->reason : "");
 	return finish(&w, bad_tag);
 }
 

@@ -22,6 +22,8 @@ enum kid_op {
 	KID_OP_PING = 1,
 	KID_OP_OPEN = 2,
 	KID_OP_CLOSE = 3,
+	/* never sent: the op of a fallback record in the spool directory */
+	KID_OP_FALLBACK_RECORD = 10,
 };
 
 enum kid_type {
@@ -53,10 +55,14 @@ enum kid_tag {
 	KID_F_ERRNO = 18,
 	KID_F_ABORT = 19,
 	KID_F_JOIN_AS_CALLER = 20,
-	/* 21-23 are admin-only (DATA, REASON, ALL): the module never sees them */
+	/* 21 and 23 are admin-only (DATA, ALL): the module never sees them */
+	KID_F_REASON = 22,
 	KID_F_CALLER_KEYRING = 24,
 	KID_F_DEADLINE = 25,
-	KID_F_MAX_KNOWN = 25,
+	KID_F_PID = 26,
+	KID_F_PID_START = 27,
+	KID_F_MADE_AT = 28,
+	KID_F_MAX_KNOWN = 28,
 };
 
 /* CALLER_KEYRING: what the process's session keyring was when the login began */
@@ -80,6 +86,7 @@ enum kid_caller_keyring {
 #define KID_MAX_MESSAGE		1024
 #define KID_MAX_RULE		256
 #define KID_MAX_SERVER_VERSION	64
+#define KID_MAX_REASON		1024
 
 enum kid_status {
 	KID_S_OK = 0,
@@ -153,6 +160,21 @@ struct kid_close_req {
 };
 
 /*
+ * FALLBACK record: written to the spool directory, never sent, when the
+ * daemon could not be used and the module made the keyring in-process; the
+ * daemon reads it when it is back (docs/protocol.md, "Fallback records").
+ * The OPEN the module could not deliver, plus what it did instead.
+ */
+struct kid_fallback_rec {
+	struct kid_open_req open;	/* deadline_ns is left out */
+	int32_t keyring_serial;		/* the keyring made in-process */
+	uint32_t pid;			/* the process that made it */
+	uint64_t pid_start;		/* its start time, /proc/PID/stat field 22 */
+	uint64_t made_at_ms;		/* CLOCK_REALTIME, milliseconds */
+	const char *reason;		/* why the daemon could not be used */
+};
+
+/*
  * A decoded reply. "present" has bit (1u << tag) set for every known
  * field that was in the frame; fields not present are zero / "".
  */
@@ -184,6 +206,8 @@ int kid_build_open(uint8_t *buf, size_t cap, const struct kid_open_req *req,
 		   uint16_t *bad_tag);
 int kid_build_close(uint8_t *buf, size_t cap, const struct kid_close_req *req,
 		    uint16_t *bad_tag);
+int kid_build_fallback(uint8_t *buf, size_t cap, const struct kid_fallback_rec *rec,
+		       uint16_t *bad_tag);
 
 /*
  * Check a reply header (the first 12 bytes of hdr, len >= 12) and return

@@ -7,9 +7,13 @@
  * cannot be used, on_error decides: do what pam_keyinit would (fallback),
  * PAM_IGNORE (ignore) or fail the call (fail).
  *
+ * A keyring made in-process is recorded in the spool directory next to the
+ * socket, so that the daemon learns of the login once it is back.
+ *
  * Options: force revoke debug socket=PATH timeout=MS on_error=fallback|ignore|fail
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -94,6 +98,8 @@ struct call {
 	struct instance *inst;	/* this line's */
 	int caller_keyring;	/* enum kid_caller_keyring, found at open */
 	int must_leave;		/* @s is another uid's or dead: do not leave it so */
+	struct kid_open_req req;	/* the OPEN to ask, once has_req */
+	int has_req;
 };
 
 struct ids {
@@ -761,6 +767,162 @@ static void send_abort(const struct call *c, const char *session_id)
 		   session_id, why);
 }
 
+/* ---- fallback records ---- */
+
+/*
+ * This process's start time (/proc/self/stat field 22): with the pid, it
+ * names the process, so the daemon never takes a later process that reuses
+ * the pid for it. 0 when unreadable.
+ */
+static uint64_t self_start_time(void)
+{
+	char buf[1024], *p;
+	unsigned long long start;
+	ssize_t n;
+	int fd, i;
+
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the command name (field 2) may hold spaces and parentheses */
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return (uint64_t)start;
+}
+
+/*
+ * The spool directory, "fallback" next to the socket, made if missing. Only
+ * root may write there: the daemon believes what it finds in it. The fd, or
+ * -1 (why says it).
+ */
+static int open_spool(const struct call *c, char *why)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(c->a.socket, '/');
+	struct stat st;
+	int fd;
+
+	if (geteuid() != 0)
+		return reason(why, "not running as root");
+	snprintf(dir, sizeof(dir), "%.*s/fallback", (int)(slash - c->a.socket), c->a.socket);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return reason(why, "cannot make %s: %m", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return reason(why, "cannot open %s: %m", dir);
+	if (fstat(fd, &st) < 0) {
+		reason(why, "cannot stat %s: %m", dir);
+	} else if (st.st_uid != 0 || (st.st_mode & 077)) {
+		reason(why, "%s is not root's alone (owner uid %u, mode %04o)", dir,
+		       (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	} else {
+		return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+/* At most max bytes of s into out, never cutting a UTF-8 sequence. */
+static void utf8_prefix(char *out, size_t max, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/* Writes the whole frame as NAME in the spool, through a temporary file. 0 or -1. */
+static int spool_write(int dfd, const char *name, const uint8_t *p, size_t n, char *why)
+{
+	char tmp[64];
+	int fd, ok;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return reason(why, "cannot create %s: %m", tmp);
+	ok = 1;
+	while (ok && n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (w < 0 && errno == EINTR) {
+			continue;
+		} else {
+			reason(why, "cannot write %s: %m", tmp);
+			ok = 0;
+		}
+	}
+	if (close(fd) < 0 && ok) {
+		reason(why, "cannot write %s: %m", tmp);
+		ok = 0;
+	}
+	if (ok && renameat(dfd, tmp, dfd, name) < 0) {
+		reason(why, "cannot rename %s to %s: %m", tmp, name);
+		ok = 0;
+	}
+	if (!ok)
+		unlinkat(dfd, tmp, 0);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Tell the daemon, for when it is back, of a keyring made in-process: the
+ * OPEN it could not be asked, the keyring, the process and why. 0 when
+ * recorded; -1 when not (why says why; the login goes on regardless).
+ */
+static int record_fallback(const struct call *c, key_serial_t serial, const char *cause,
+			   char *why)
+{
+	struct kid_fallback_rec rec;
+	struct timespec now;
+	uint8_t buf[KID_MAX_FRAME];
+	char short_cause[KID_MAX_REASON + 1], name[32];
+	uint16_t bad_tag = 0;
+	int n, dfd, rc;
+
+	if (!c->has_req)
+		return reason(why, "no OPEN was built");
+	clock_gettime(CLOCK_REALTIME, &now);
+	utf8_prefix(short_cause, KID_MAX_REASON, cause);
+	rec = (struct kid_fallback_rec){
+		.open = c->req,
+		.keyring_serial = serial,
+		.pid = (uint32_t)getpid(),
+		.pid_start = self_start_time(),
+		.made_at_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000,
+		.reason = short_cause,
+	};
+	rec.open.deadline_ns = 0;
+	n = kid_build_fallback(buf, sizeof(buf), &rec, &bad_tag);
+	if (n < 0)
+		return reason(why, "cannot encode: %s: %s", kid_tag_name(bad_tag), kid_strerror(n));
+	dfd = open_spool(c, why);
+	if (dfd < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%d-%u", serial, rec.pid);
+	rc = spool_write(dfd, name, buf, (size_t)n, why);
+	close(dfd);
+	if (rc == 0)
+		debug(c, "recorded fallback keyring %d for keyinitd as %s", serial, name);
+	return rc;
+}
+
 /*
  * What pam_keyinit does: unless the process has a session keyring of its
  * own already (and no force), join a new one as the user and link @u into
@@ -769,6 +931,7 @@ static void send_abort(const struct call *c, const char *session_id)
 static int fallback_open(struct call *c, const struct passwd *pw, const char *cause,
 			 struct session *entry)
 {
+	char why[REASON_LEN];
 	struct ids saved;
 	key_serial_t serial;
 	int err = 0, link_err = 0, r;
@@ -819,9 +982,14 @@ static int fallback_open(struct call *c, const struct passwd *pw, const char *ca
 			   "cannot link the user keyring: %m", cause, serial);
 		return c->err_code;
 	}
-	pam_syslog(c->pamh, LOG_WARNING,
-		   "keyinitd unavailable (%s); fell back to in-process keyring %d",
-		   cause, serial);
+	if (record_fallback(c, serial, cause, why) == 0)
+		pam_syslog(c->pamh, LOG_WARNING,
+			   "keyinitd unavailable (%s); fell back to in-process keyring %d",
+			   cause, serial);
+	else
+		pam_syslog(c->pamh, LOG_WARNING,
+			   "keyinitd unavailable (%s); fell back to in-process keyring %d; "
+			   "not recorded for keyinitd: %s", cause, serial, why);
 	return PAM_SUCCESS;
 }
 
@@ -935,13 +1103,12 @@ static int ask_daemon(struct call *c, const char *user, const struct passwd *pw,
 	pam_handle_t *pamh = c->pamh;
 	uint8_t buf[KID_MAX_FRAME];
 	char why[REASON_LEN];
-	struct kid_open_req req;
 	struct kid_reply rep;
 	const char *service = item(pamh, PAM_SERVICE), *lacks;
 	uint16_t bad_tag = 0;
 	int n;
 
-	req = (struct kid_open_req){
+	c->req = (struct kid_open_req){
 		.service = service ? service : "",
 		.user = user,
 		.uid = pw->pw_uid,
@@ -957,7 +1124,8 @@ static int ask_daemon(struct call *c, const char *user, const struct passwd *pw,
 		/* the daemon does not act on a request this module has given up on */
 		.deadline_ns = (uint64_t)c->deadline_ns,
 	};
-	n = kid_build_open(buf, sizeof(buf), &req, &bad_tag);
+	c->has_req = 1;
+	n = kid_build_open(buf, sizeof(buf), &c->req, &bad_tag);
 	if (n < 0) {
 		snprintf(why, sizeof(why), "cannot encode OPEN: %s: %s",
 			 kid_tag_name(bad_tag), kid_strerror(n));

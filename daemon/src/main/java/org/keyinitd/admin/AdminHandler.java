@@ -245,6 +245,11 @@ public final class AdminHandler {
             if (!which.test(s) || s.state() == Session.State.REVOKED) {
                 continue;
             }
+            if (s.state() == Session.State.FALLBACK) {
+                refuseFallback(peer, s, reason);
+                failed.add(s.id());
+                continue;
+            }
             if (revokeOne(peer, s, reason)) {
                 revoked.add(s.id());
             } else {
@@ -258,6 +263,21 @@ public final class AdminHandler {
         result.put("revoked", revoked);
         result.put("failed", failed);
         return data(Op.REVOKE, result);
+    }
+
+    /**
+     * A fallback session's keyring was made in the login's own process while the daemon was
+     * unreachable: the daemon never held it, and revoking needs possession. Said, audited, left.
+     */
+    private void refuseFallback(PeerCredentials peer, Session s, String reason) {
+        String why = "a fallback keyring, made in-process while the daemon was unreachable, is not the daemon's "
+                + "to revoke; end the login (pid " + s.pid() + ") instead";
+        LoginIds admin = LoginIds.of(peer.pid());
+        audit.record(SessionAudit.session(SessionAudit.ADMIN_REVOKE, Outcome.ERROR, s)
+                .with("reason", reason.isEmpty() ? why : reason + " (" + why + ")")
+                .with("peer_pid", peer.pid()).with("peer_uid", peer.uid())
+                .with("peer_auid", admin.auid()).with("peer_ses", admin.ses()).build());
+        log.warn("{}: cannot revoke session {} of {}: {}", peer, s.id(), s.user(), why);
     }
 
     private boolean revokeOne(PeerCredentials peer, Session s, String reason) {

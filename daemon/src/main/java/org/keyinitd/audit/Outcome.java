@@ -27,6 +27,9 @@ public enum Outcome {
     KEPT_OPEN("kept-open"),
     WATCHING("watching"),
     CORRUPT("corrupt"),
+    // session.fallback: a login served in-process while the daemon was down, learnt afterwards
+    ADOPTED("adopted"),
+    ENDED("ended"),
     // refusals and failures
     DENIED("denied"),
     NOT_FOUND("not-found"),

@@ -30,6 +30,7 @@ import org.keyinitd.metrics.Metrics;
 import org.keyinitd.metrics.TextfileExporter;
 import org.keyinitd.server.SocketServer;
 import org.keyinitd.service.DeferredRevoker;
+import org.keyinitd.service.FallbackIntake;
 import org.keyinitd.service.Liveness;
 import org.keyinitd.service.OrphanHandler;
 import org.keyinitd.service.LifetimeReaper;
@@ -37,6 +38,7 @@ import org.keyinitd.service.Recovery;
 import org.keyinitd.service.SessionEnding;
 import org.keyinitd.service.NssUsers;
 import org.keyinitd.service.SessionService;
+import org.keyinitd.session.FallbackSpool;
 import org.keyinitd.session.FileSessionStore;
 import org.keyinitd.session.Session;
 import org.keyinitd.session.SessionRegistry;
@@ -63,6 +65,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
     private SessionService service;
     private DeferredRevoker deferred;
     private LifetimeReaper reaper;
+    private FallbackIntake fallbacks;
     private ProcessWatcher watcher;
     private TextfileExporter textfile;
     private final Metrics metrics = new Metrics();
@@ -103,6 +106,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             deferred.start();
             reaper = new LifetimeReaper(keyrings, registry, ending);
             reaper.start();
+            startFallbackIntake(liveness, orphans);
             AdminHandler admin = new AdminHandler(this, registry, keyrings, ending, audit, metrics, this::reload);
             server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics),
                     new LimitedRequests(audit)::report);
@@ -124,6 +128,25 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
         }
         ConfigWarnings.check(config, ConfigWarnings.NSS).forEach(w -> log.warn("config warning: {}", w));
         systemd.ready(ProcessHandle.current().pid()); // Type=notify: logins may come now
+    }
+
+    /**
+     * Logins the module served in-process while the daemon was unreachable: learnt now, from
+     * their records, before the first new login, and then while running. A spool directory that
+     * is not root's alone is not read (logged); the daemon runs on without it.
+     */
+    private void startFallbackIntake(Liveness liveness, OrphanHandler orphans) {
+        FallbackSpool spool;
+        try {
+            spool = FallbackSpool.nextTo(config.socket());
+        } catch (IOException e) {
+            log.error("fallback spool not used, so logins served in-process while the daemon is unreachable will "
+                    + "not be learnt: {}", e.getMessage());
+            return;
+        }
+        fallbacks = new FallbackIntake(spool, registry, liveness, orphans, audit);
+        fallbacks.takeIn();
+        fallbacks.start();
     }
 
     /** The kernel audit copy (docs/audit.md, "Kernel audit"): on where libaudit and the kernel's audit are. */
@@ -314,6 +337,10 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
         if (reaper != null) {
             reaper.close();
             reaper = null;
+        }
+        if (fallbacks != null) {
+            fallbacks.close();
+            fallbacks = null;
         }
         if (watcher != null) {
             watcher.close();

@@ -29,7 +29,10 @@ public enum Field {
     REASON(22, FieldType.STR, 1024),
     ALL(23, FieldType.BOOL, 1),
     CALLER_KEYRING(24, FieldType.U32, 4),
-    DEADLINE(25, FieldType.U64, 8);
+    DEADLINE(25, FieldType.U64, 8),
+    PID(26, FieldType.U32, 4),
+    PID_START(27, FieldType.U64, 8),
+    MADE_AT(28, FieldType.U64, 8);
 
     private static final Map<Integer, Field> BY_TAG = new HashMap<>();
 

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * while the daemon was down. With {@code revoke_on_exit} (the default) that counts as the close
  * it never sent: the keyring is revoked (or deferred, or released) as its policy says. Without
  * it, the session stays open for a close from another process (login programs that daemonize).
- * Audited as {@code session.orphan}.
+ * Audited as {@code session.orphan}. A {@link Session.State#FALLBACK} session, whose keyring is
+ * not the daemon's, just ends there ({@code session.fallback} {@code ended}).
  */
 public final class OrphanHandler {
     public static final String EXITED = "process exited without closing the session";
@@ -40,6 +41,8 @@ public final class OrphanHandler {
         switch (s.state()) {
             case REVOKED -> ending.forget(s, Outcome.ALREADY_REVOKED, line).ifPresent(o -> logged(s, o, reason));
             case CLOSING -> { } // already being revoked
+            case FALLBACK -> ending.forget(s, Outcome.ENDED, (o, failure) -> SessionAudit.session(
+                    SessionAudit.FALLBACK, o, s).with("end_reason", reason)).ifPresent(o -> logged(s, o, reason));
             case OPEN -> {
                 if (!s.revokeOnExit()) {
                     audit.record(SessionAudit.session(SessionAudit.ORPHAN, Outcome.KEPT_OPEN, s)

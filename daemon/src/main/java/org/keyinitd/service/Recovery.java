@@ -60,7 +60,16 @@ public final class Recovery {
         int gone = 0;
         for (Session s : stored) {
             registry.restore(s);
-            if (!alive.containsKey(s.keyringSerial())) {
+            if (s.state() == Session.State.FALLBACK) {
+                // not the daemon's keyring: only its process tells whether the login goes on
+                if (liveness.watch(s)) {
+                    audit.record(SessionAudit.session(SessionAudit.RECOVER, Outcome.WATCHING, s).build());
+                    watching++;
+                } else {
+                    orphans.processGone(s.id(), OrphanHandler.DIED_WHILE_DOWN);
+                    orphaned++;
+                }
+            } else if (!alive.containsKey(s.keyringSerial())) {
                 // Revoked or freed while we were down (e.g. the module's fallback revoked it at close).
                 ending.forget(s, Outcome.GONE, (o, failure) -> SessionAudit.session(SessionAudit.RECOVER, o, s)
                         .with("reason", "keyring already revoked or gone"));

@@ -25,6 +25,7 @@ public final class SessionAudit {
     public static final String ORPHAN = "session.orphan";
     public static final String RECOVER = "session.recover";
     public static final String ADMIN_REVOKE = "admin.revoke";
+    public static final String FALLBACK = "session.fallback";
 
     /** Longest peer-supplied string in a noise line. */
     public static final int NOISE_FIELD_MAX = 64;
@@ -67,7 +68,8 @@ public final class SessionAudit {
                 .with("session", s.id()).with("user", s.user()).with("uid", s.uid()).with("service", s.service())
                 .with("tty", s.tty()).with("rhost", s.rhost()).with("ruser", s.ruser())
                 .with("keyring", s.keyringSerial()).with("rule", s.rule())
-                .with("pid", s.pid()).with("auid", s.login().auid()).with("ses", s.login().ses());
+                .with("pid", s.pid()).with("auid", s.login().auid()).with("ses", s.login().ses())
+                .with("fallback", s.state() == Session.State.FALLBACK ? true : null);
     }
 
     /**

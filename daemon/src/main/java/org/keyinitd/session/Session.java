@@ -44,8 +44,11 @@ public record Session(
     /**
      * OPEN: logged in. CLOSING: logged out, revocation deferred until nothing holds the keyring.
      * REVOKED: an admin revoked the keyring; listed until the session closes or its process dies.
+     * FALLBACK: a login the module served in-process while the daemon could not be reached
+     * (its fallback record, read when the daemon was back); the daemon does not hold its
+     * keyring, so it only lists and audits it, until its process dies.
      */
-    public enum State { OPEN, CLOSING, REVOKED }
+    public enum State { OPEN, CLOSING, REVOKED, FALLBACK }
 
     public Session withState(State newState) {
         return new Session(id, user, uid, service, tty, rhost, ruser, pid, pidStartTime, keyringName, keyringSerial,
