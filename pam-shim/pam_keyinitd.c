@@ -40,7 +40,7 @@
 #define PUBLIC __attribute__((visibility("default")))
 
 #define DEFAULT_SOCKET		"/run/keyinitd/keyinitd.sock"
-#define DEFAULT_TIMEOUT_MS	1000
+#define DEFAULT_TIMEOUT_MS	5000
 #define MAX_TIMEOUT_MS		600000
 #define DATA_NAME		"pam_keyinitd"
 #define REASON_LEN		1536	/* room for a 1024-byte MESSAGE */
@@ -212,6 +212,16 @@ static int reason(char *why, const char *fmt, ...)
 	return -1;
 }
 
+/* -2 when refused (nobody listens on the socket), else -1; why says it. */
+static int connect_failed(const struct sockaddr_un *sa, char *why)
+{
+	int refused = errno == ECONNREFUSED;
+
+	reason(why, "cannot connect to %s: %m", sa->sun_path);
+	return refused ? -2 : -1;
+}
+
+/* 0 when connected; -2 when refused; -1 on any other failure (why says it). */
 static int do_connect(const struct call *c, int fd, const struct sockaddr_un *sa,
 		      char *why)
 {
@@ -238,7 +248,7 @@ static int do_connect(const struct call *c, int fd, const struct sockaddr_un *sa
 			continue;
 		}
 		if (errno != EINPROGRESS && errno != EALREADY)
-			return reason(why, "cannot connect to %s: %m", sa->sun_path);
+			return connect_failed(sa, why);
 		switch (wait_fd(c, fd, POLLOUT)) {
 		case 0:
 			return reason(why, "timed out after %ld ms connecting to %s",
@@ -250,7 +260,7 @@ static int do_connect(const struct call *c, int fd, const struct sockaddr_un *sa
 			return reason(why, "getsockopt SO_ERROR: %m");
 		if (err) {
 			errno = err;
-			return reason(why, "cannot connect to %s: %m", sa->sun_path);
+			return connect_failed(sa, why);
 		}
 		break;
 	}
@@ -335,22 +345,40 @@ static int check_socket_path(const struct call *c, struct sockaddr_un *sa, char 
 	return 0;
 }
 
-/* Connected, to a server that SO_PEERCRED says is root: the fd, or -1. */
+/*
+ * Connected, to a server that SO_PEERCRED says is root: the fd, or -1.
+ * ECONNREFUSED means the socket is there but no daemon listens on it: one
+ * is between two processes (a restart under jsvc leaves the socket for the
+ * next, docs/packaging.md) or has died. Either way a login waits for it, as
+ * in a socket unit's backlog, until the deadline.
+ */
 static int connect_daemon(const struct call *c, char *why)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ucred peer;
 	socklen_t len = sizeof(peer);
-	int fd;
+	int64_t left;
+	int fd, rc;
 
-	if (check_socket_path(c, &sa, why) < 0)
-		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return reason(why, "socket: %m");
-	if (do_connect(c, fd, &sa, why) < 0)
-		;	/* why says it */
-	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
+	for (;;) {
+		if (check_socket_path(c, &sa, why) < 0)
+			return -1;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return reason(why, "socket: %m");
+		rc = do_connect(c, fd, &sa, why);
+		if (rc == 0)
+			break;
+		close(fd);
+		left = c->deadline_ns - now_ns();
+		if (rc != -2)
+			return -1;	/* why says it */
+		if (left <= 0)
+			return reason(why, "no daemon listening on %s (connection refused) within %ld ms",
+				      sa.sun_path, c->a.timeout_ms);
+		poll(NULL, 0, left > 20000000 ? 20 : (int)((left + 999999) / 1000000));
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
 		reason(why, "getsockopt SO_PEERCRED: %m");
 	else if (peer.uid != 0)
 		reason(why, "server uid %u is not root", (unsigned)peer.uid);

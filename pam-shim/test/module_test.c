@@ -1000,7 +1000,7 @@ static void test_unknown_and_bad_arguments(void)
 	daemon_decides(KID_D_SKIPPED);
 	CHECK(open_s("socket=SOCK bogus timeout=0 on_error=sometimes socket=relative/path") == PAM_SUCCESS);
 	CHECK(logged(LOG_ERR, "unknown option: bogus") == 1);
-	CHECK(logged(LOG_ERR, "bad option value: timeout=0 (using 1000)") == 1);
+	CHECK(logged(LOG_ERR, "bad option value: timeout=0 (using 5000)") == 1);
 	CHECK(logged(LOG_ERR, "unknown option: on_error=sometimes") == 1);
 	CHECK(logged(LOG_ERR, "bad option value: socket=relative/path (not an absolute path)") == 1);
 	CHECK(loud_lines() == 4);
@@ -1011,10 +1011,10 @@ static void test_unknown_and_bad_arguments(void)
 	state_none();
 	CHECK(open_s(NO_DAEMON " timeout=abc timeout=600001 timeout=5x timeout=-3 timeout=600000 on_error=ignore")
 	      == PAM_IGNORE);
-	CHECK(logged(LOG_ERR, "bad option value: timeout=abc (using 1000)") == 1);
-	CHECK(logged(LOG_ERR, "bad option value: timeout=600001 (using 1000)") == 1);
-	CHECK(logged(LOG_ERR, "bad option value: timeout=5x (using 1000)") == 1);
-	CHECK(logged(LOG_ERR, "bad option value: timeout=-3 (using 1000)") == 1);
+	CHECK(logged(LOG_ERR, "bad option value: timeout=abc (using 5000)") == 1);
+	CHECK(logged(LOG_ERR, "bad option value: timeout=600001 (using 5000)") == 1);
+	CHECK(logged(LOG_ERR, "bad option value: timeout=5x (using 5000)") == 1);
+	CHECK(logged(LOG_ERR, "bad option value: timeout=-3 (using 5000)") == 1);
 	CHECK(logged(LOG_ERR, "timeout=600000") == 0);
 }
 

@@ -61,6 +61,12 @@ public final class SocketServer implements AutoCloseable {
 
     /** How often the refusals of the request budget are summarized (and once more at close). */
     public static final long SUMMARY_SECONDS = 60;
+    /**
+     * A root-owned file of this name next to the socket says the stop is a restart (keyinitd-jsvc
+     * restart makes it): the socket file stays, so a login meanwhile waits for the next daemon
+     * instead of falling back. Under systemd the socket unit does this.
+     */
+    public static final String RESTART_MARKER = "restarting";
     private static final long REFUSAL_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     public SocketServer(Path path, Limits limits, RequestHandler handler) {
@@ -101,10 +107,7 @@ public final class SocketServer implements AutoCloseable {
         } else {
             prepareSocketPath();
             server = UnixServerSocketChannel.open();
-            server.socket().bind(new UnixSocketAddress(path.toFile()), 128);
-            boundFile = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
-                    LinkOption.NOFOLLOW_LINKS).fileKey();
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
+            bindInPlace();
         }
         acceptThread = new Thread(this::acceptLoop, "accept");
         acceptThread.start();
@@ -116,6 +119,27 @@ public final class SocketServer implements AutoCloseable {
             budget.drain().ifPresent(onSummary);
         } catch (RuntimeException e) {
             log.error("cannot report rate-limited requests: {}", e.toString());
+        }
+    }
+
+    /**
+     * Binds a new name and renames it over the path, so that a socket left by the daemon before
+     * (a restart, {@link #RESTART_MARKER}) is replaced without a moment in which the path is
+     * missing: a login then either waits on the old socket (refused, so the module retries) or
+     * reaches this one, and never falls back for want of a socket.
+     */
+    private void bindInPlace() throws IOException {
+        Path fresh = path.resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid());
+        Files.deleteIfExists(fresh);
+        server.socket().bind(new UnixSocketAddress(fresh.toFile()), 128);
+        try {
+            Files.setPosixFilePermissions(fresh, PosixFilePermissions.fromString("rw-rw-rw-"));
+            boundFile = Files.readAttributes(fresh, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
+            Files.move(fresh, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Files.deleteIfExists(fresh);
+            throw e;
         }
     }
 
@@ -131,7 +155,15 @@ public final class SocketServer implements AutoCloseable {
             if (isServed(path)) {
                 throw new IOException(path + " is already served by a running daemon");
             }
-            Files.delete(path); // stale socket from a daemon that did not stop cleanly
+            // a stale socket (a daemon that died, or one that left it for us): bindInPlace replaces it
+        }
+    }
+
+    private static boolean ownedByRoot(Path p) {
+        try {
+            return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) == 0;
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -303,6 +335,11 @@ public final class SocketServer implements AutoCloseable {
      */
     private void removeOwnSocket() {
         if (boundFile == null) {
+            return;
+        }
+        Path marker = path.resolveSibling(RESTART_MARKER);
+        if (Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS) && ownedByRoot(marker)) {
+            log.info("leaving socket {} for the next daemon ({} exists): logins wait for it", path, marker);
             return;
         }
         try {
