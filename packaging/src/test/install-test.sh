@@ -185,8 +185,20 @@ grep -q "\"event\":\"session.close\",\"outcome\":\"revoked\".*\"keyring\":$seria
   { tail -n 3 "$audit"; fail "su - $user: keyring $serial_l not revoked at logout"; }
 ok "su - $user on Debian's stock su-l: pam_keyinit's keyring taken over by daemon keyring $serial_l, revoked at logout"
 
-say "dpkg -i again (an upgrade to the same version: the maintainer scripts run a second time)"
-dpkg -i "$deb" >"$work/dpkg-i-again.log" 2>&1 || { cat "$work/dpkg-i-again.log"; fail "dpkg -i over the installed package failed"; }
+# A restart and an upgrade under continuous logins: the restart marker keeps the socket while
+# no daemon runs, the module waits on it, and not one login falls back (logins-under.sh).
+here=$(dirname "$(readlink -f "$0")")
+say "keyinitd-jsvc restart under continuous logins"
+summary=$("$here/logins-under.sh" "$work/restart" "$user" /usr/sbin/keyinitd-jsvc restart) ||
+  fail "logins fell back during keyinitd-jsvc restart"
+ok "keyinitd-jsvc restart: $summary"
+daemon_pid=$(cat "$pidfile")
+
+say "dpkg -i again under continuous logins (an upgrade to the same version: the maintainer scripts run a second time)"
+summary=$("$here/logins-under.sh" "$work/upgrade" "$user" dpkg -i "$deb") ||
+  { cat "$work/upgrade/command.log"; fail "dpkg -i over the installed package failed, or logins fell back during it"; }
+ok "upgrade: $summary"
+! grep -q '"event":"session.fallback"' "$audit" || { grep '"session.fallback"' "$audit" | head -n 3; fail "the audit log has fallback logins"; }
 new_pid=$(cat "$pidfile")
 [[ $new_pid != "$daemon_pid" ]] && kill -0 "$new_pid" 2>/dev/null || fail "the jsvc daemon was not restarted by the upgrade"
 grep -q 'pam_keyinitd.so' /etc/pam.d/common-session || fail "the upgrade disabled the PAM profile"
