@@ -22,15 +22,16 @@ loop() {
     local t
     t=$(now)
     # from the user-session keyring, as after a fresh login (install-test.sh says why)
-    if r=$(keyctl session _uid_ses.0 su "$user" -c 'keyctl rdescribe @s' 2>&1); then
+    # (keyctl session says "Joined session keyring" on stderr: kept apart)
+    if r=$(keyctl session _uid_ses.0 su "$user" -c 'keyctl rdescribe @s' 2>"$out.err"); then
       printf '%s %s\n' "$t" "$r" >>"$out"
     else
-      printf '%s FAILED %s\n' "$t" "$(echo "$r" | tr '\n' ' ')" >>"$out"
+      printf '%s FAILED %s %s\n' "$t" "$r" "$(grep -v '^Joined session keyring' "$out.err" | tr '\n' ' ')" >>"$out"
     fi
   done
 }
 
-count() { cat "$work"/loop-* 2>/dev/null | wc -l; }
+count() { cat "$work"/loop-[0-9] 2>/dev/null | wc -l; }
 
 await_logins() {
   local want=$1
@@ -56,8 +57,8 @@ wait "${pids[@]}"
 trap - EXIT
 
 total=$(count)
-during=$(cat "$work"/loop-* | awk -v s="$start" -v e="$end" '$1 >= s && $1 <= e' | wc -l)
-bad=$(cat "$work"/loop-* | grep -v -E '^[0-9]+ keyring;[0-9]+;[0-9]+;[0-9a-f]+;keyinitd\.[0-9a-f]{32}$' || true)
+during=$(cat "$work"/loop-[0-9] | awk -v s="$start" -v e="$end" '$1 >= s && $1 <= e' | wc -l)
+bad=$(cat "$work"/loop-[0-9] | grep -v -E '^[0-9]+ keyring;[0-9]+;[0-9]+;[0-9a-f]+;keyinitd\.[0-9a-f]{32}$' || true)
 if [[ -n $bad ]]; then
   echo "logins-under: $(echo "$bad" | wc -l) of $total logins did not get a daemon keyring:" >&2
   echo "$bad" | head -n 20 >&2
