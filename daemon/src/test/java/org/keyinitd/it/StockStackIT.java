@@ -342,6 +342,29 @@ class StockStackIT {
     }
 
     /**
+     * The package installed but no daemon on the default socket (a diverted line names none):
+     * runuser -l still logs in, on an in-process keyring as pam_keyinit would make (the fallback),
+     * and the one syslog line about it carries PAM's name for the diverted line, pam_keyinit; the
+     * second pam_keyinit line of runuser-l (runuser's, through its include) nests in that keyring.
+     */
+    @org.junit.jupiter.api.Test
+    void aDivertedLineWithoutTheDaemonFallsBackAndLogsAsPamKeyinit() throws Exception {
+        try (SyslogCapture syslog = new SyslogCapture(dir)) {
+            // the package's mounts, then the daemon's socket taken away again
+            Commands.Result r = Commands.run(syslog.wrap(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
+                    mounts("package") + " && umount " + DEFAULT_SOCKET + " && rm " + DEFAULT_SOCKET
+                            + " && runuser -l " + user.name() + " -c 'echo serial=$(keyctl id @s); keyctl rdescribe @s'")));
+            assertThat(r.exit()).as(r.output()).isZero();
+            assertThat(r.output()).as("an in-process keyring of the user's, as pam_keyinit makes")
+                    .contains("keyring;" + user.uid() + ";").contains(";_ses");
+            List<String> lines = syslog.matching("keyinitd unavailable");
+            assertThat(lines).as("syslog: %s", syslog.all()).singleElement().asString()
+                    .contains("pam_keyinit(runuser-l:session): keyinitd unavailable (socket " + DEFAULT_SOCKET + ": No such file or directory)")
+                    .contains("fell back to in-process keyring");
+        }
+    }
+
+    /**
      * A real cron daemon ({@code cron -f}) in the namespace, with a private /run (its pid file, and
      * no /run/crond.reboot, so the {@code @reboot} job runs at once), its own /etc/cron.d and an
      * empty /etc/crontab and crontab spool (nothing of the host's runs twice). An {@code @reboot}
