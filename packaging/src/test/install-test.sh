@@ -67,7 +67,8 @@ cleanup() {
     kill -0 "$pid" 2>/dev/null && kill "$pid"
   fi
   [[ $rc -eq 0 ]] || cp -a /var/log/keyinitd "$work/var-log-keyinitd" 2>/dev/null
-  if [[ -n $installed ]] && dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -q 'installed'; then
+  # Installed, or removed with its conffiles left (rc): purge.
+  if [[ -n $installed ]] && dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -Eq 'installed|config-files'; then
     # Another apt or dpkg on the machine may hold the lock for a while: retry for a minute.
     for _ in $(seq 60); do
       dpkg -P keyinitd >>"$work/cleanup-purge.log" 2>&1 && break
