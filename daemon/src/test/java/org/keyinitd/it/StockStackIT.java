@@ -380,6 +380,8 @@ class StockStackIT {
         List<Process> started = new java.util.ArrayList<>();
         int before = opens("cron").size();
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(75);
+        // cron says why it skips a file or a job only in syslog (-L 15: starts and ends of jobs too)
+        SyslogCapture syslog = new SyslogCapture(Files.createDirectories(dir.resolve("cron-syslog")));
         try {
             for (String setup : setups) {
                 Path d = Files.createDirectories(dir.resolve("cron-" + setup));
@@ -398,12 +400,12 @@ class StockStackIT {
                         + "@reboot " + user.name() + " " + job.replace("JOB", "reboot")
                         + "* * * * * " + user.name() + " " + job.replace("JOB", "minute"));
                 Files.setPosixFilePermissions(tab, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-                Process cron = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c",
-                        mounts(setup, true)
+                Process cron = new ProcessBuilder(syslog.wrap(List.of("unshare", "-m", "--propagation", "private",
+                        "sh", "-c", mounts(setup, true)
                                 + " && mount --bind " + crond + " /etc/cron.d"
                                 + " && mount --bind " + d.resolve("crontab") + " /etc/crontab"
                                 + " && mount --bind " + spool + " /var/spool/cron/crontabs"
-                                + " && exec cron -f -L 15")
+                                + " && exec cron -f -L 15")))
                         .redirectErrorStream(true).redirectOutput(d.resolve("cron.log").toFile()).start();
                 crons.add(cron);
                 started.add(cron);
@@ -415,14 +417,15 @@ class StockStackIT {
                     while (!Files.exists(f) && System.nanoTime() < deadline) {
                         Thread.sleep(100); // polling for the job's file, with a deadline
                     }
-                    assertThat(f).as("the %s job ran with %s (cron log: %s)", job, e.getKey(),
-                            Files.readString(e.getValue().resolveSibling("cron.log"))).exists();
+                    assertThat(f).as("the %s job ran with %s (cron's output: %s; syslog: %s)", job, e.getKey(),
+                            Files.readString(e.getValue().resolveSibling("cron.log")), syslog.all()).exists();
                 }
             }
         } finally {
             for (Process cron : started) {
                 stopCron(cron);
             }
+            syslog.close();
         }
         for (var e : outs.entrySet()) {
             for (String job : List.of("reboot", "minute")) {
