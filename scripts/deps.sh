@@ -16,6 +16,7 @@ packages=(
   auditd                          # KernelAuditIT: a real auditd, auditctl and ausearch
   openssh-server openssh-client   # StockStackIT: a real sshd on 127.0.0.1 (its own config, port and keys)
   sudo                            # StockStackIT: sudo -i and sudo on Debian's own PAM files
+  cron                            # StockStackIT: a real cron daemon runs a job through Debian's /etc/pam.d/cron
   clang libclang-rt-14-dev        # scripts/fuzz.sh: clang with the libFuzzer, ASan and UBSan runtimes
 )
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Debian package, installed for real on this machine: lintian, dpkg -i, the daemon started
 # with the jsvc launcher (CI has no systemd as PID 1), pam-auth-update --enable keyinitd, a real
-# login with su that gets a daemon-made session keyring revoked at logout, dpkg -r (daemon
-# stopped, su still works), dpkg -P (config and state gone, /etc/pam.d exactly as before).
+# login with su that gets a daemon-made session keyring revoked at logout, the same for su -,
+# runuser and runuser -l through the diversion of pam_keyinit.so, dpkg -r (daemon stopped, su
+# still works, the diversion gone and libpam-modules' pam_keyinit.so back), dpkg -P (config and
+# state gone, /etc/pam.d exactly as before).
 #   install-test.sh PATH/keyinitd_VERSION_amd64.deb
 # Run by Maven in packaging's integration-test phase. Needs root; without it the test is
 # skipped, unless KEYINITD_REQUIRE_ROOT_TESTS=1 (scripts/test.sh as root), which fails it.
@@ -15,6 +17,7 @@ user=keyinitd-pkgtest
 socket=/run/keyinitd/keyinitd.sock
 pidfile=/run/keyinitd/keyinitd-jsvc.pid
 audit=/var/log/keyinitd/audit.log
+keyinit=/lib/x86_64-linux-gnu/security/pam_keyinit.so
 work=$(dirname "$deb")/install-test
 checks=0
 
@@ -31,7 +34,7 @@ if [[ $EUID -ne 0 ]]; then
   exit 0
 fi
 [[ -f $deb ]] || fail "no package at $deb (built by mvn package)"
-for cmd in dpkg lintian /usr/bin/jsvc pam-auth-update keyctl su useradd logrotate; do
+for cmd in dpkg lintian /usr/bin/jsvc pam-auth-update keyctl su runuser useradd logrotate; do
   command -v "$cmd" >/dev/null || fail "$cmd is missing: run scripts/deps.sh"
 done
 if dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -q 'installed'; then
@@ -43,10 +46,16 @@ if grep -q " $socket\$" /proc/net/unix; then
   fail "something is already listening on $socket (a keyinitd started by hand?); stop it first"
 fi
 
+# The diversion's checks compare with libpam-modules' own file: it must be intact to begin with.
+[[ -z $(dpkg-divert --listpackage "$keyinit") ]] || fail "$keyinit is diverted already ($(dpkg-divert --list "$keyinit"))"
+dpkg -V libpam-modules >/dev/null 2>&1 && [[ -z $(dpkg -V libpam-modules) ]] ||
+  fail "libpam-modules' files differ from its md5sums before the test (dpkg -V libpam-modules)"
+
 rm -rf "$work"
 mkdir -p "$work"
 cp -a /etc/pam.d "$work/pam.d"
 cp -a /var/lib/pam "$work/var-lib-pam"
+cp -a "$keyinit" "$work/pam_keyinit.so.orig"
 installed=
 
 cleanup() {
@@ -58,9 +67,24 @@ cleanup() {
     kill -0 "$pid" 2>/dev/null && kill "$pid"
   fi
   [[ $rc -eq 0 ]] || cp -a /var/log/keyinitd "$work/var-log-keyinitd" 2>/dev/null
-  if [[ -n $installed ]] && dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -q 'installed'; then
-    dpkg -P keyinitd >"$work/cleanup-purge.log" 2>&1
+  # Installed, or removed with its conffiles left (rc): purge.
+  if [[ -n $installed ]] && dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -Eq 'installed|config-files'; then
+    # Another apt or dpkg on the machine may hold the lock for a while: retry for a minute.
+    for _ in $(seq 60); do
+      dpkg -P keyinitd >>"$work/cleanup-purge.log" 2>&1 && break
+      sleep 1
+    done
   fi
+  if dpkg-query -W -f='${Status}' keyinitd 2>/dev/null | grep -q 'installed'; then
+    # Never touch the diversion under an installed package: dpkg-divert would not rename a file
+    # that package owns, and a later purge would then delete libpam-modules' module.
+    say "WARNING: keyinitd is still installed (purge failed, $work/cleanup-purge.log): purge it by hand"
+  elif [[ $(dpkg-divert --listpackage "$keyinit") == keyinitd ]]; then
+    # Package gone, diversion left (a postrm that failed): put libpam-modules' module back.
+    [[ -L $keyinit ]] && rm -f "$keyinit"
+    dpkg-divert --package keyinitd --remove --rename --divert "$keyinit.distrib" "$keyinit" >/dev/null
+  fi
+  [[ -n ${fifos:-} ]] && rm -rf "$fifos"
   id "$user" >/dev/null 2>&1 && userdel -r -f "$user" 2>/dev/null
   # Put PAM back exactly as it was, whatever the test or the package did to it.
   rm -rf /etc/pam.d /var/lib/pam
@@ -102,6 +126,21 @@ bash -c '. /usr/share/bash-completion/completions/keyinitctl && complete -p keyi
 ok "bash completion registers keyinitctl"
 diff -r "$work/pam.d" /etc/pam.d >/dev/null || fail "installing changed /etc/pam.d (the profile must be Default: no)"
 ok "installing left /etc/pam.d alone"
+# The diversion (preinst): libpam-modules' module at .distrib, ours in its place.
+diversion() {
+  [[ $(dpkg-divert --list "$keyinit") == "diversion of $keyinit to $keyinit.distrib by keyinitd" ]] ||
+    fail "dpkg-divert --list: '$(dpkg-divert --list "$keyinit")', not $keyinit diverted by keyinitd"
+  [[ -L $keyinit && $(readlink "$keyinit") == pam_keyinitd.so ]] || fail "$keyinit is not a symlink to pam_keyinitd.so"
+  cmp -s "$keyinit.distrib" "$work/pam_keyinit.so.orig" || fail "$keyinit.distrib is not libpam-modules' pam_keyinit.so"
+}
+undiverted() {
+  [[ -z $(dpkg-divert --list "$keyinit") ]] || fail "$1: still diverted: $(dpkg-divert --list "$keyinit")"
+  [[ -f $keyinit && ! -L $keyinit && ! -e $keyinit.distrib ]] || fail "$1: $keyinit is not the real file again"
+  cmp -s "$keyinit" "$work/pam_keyinit.so.orig" || fail "$1: $keyinit differs from libpam-modules' file"
+  [[ -z $(dpkg -V libpam-modules 2>&1) ]] || fail "$1: dpkg -V libpam-modules: $(dpkg -V libpam-modules 2>&1)"
+}
+diversion
+ok "$(dpkg-divert --list "$keyinit"); $keyinit -> $(readlink "$keyinit")"
 
 if command -v systemd-analyze >/dev/null; then
   if ! systemd-analyze verify /lib/systemd/system/keyinitd.socket /lib/systemd/system/keyinitd.service \
@@ -170,20 +209,56 @@ grep -q "\"event\":\"session.close\",\"outcome\":\"revoked\".*\"keyring\":$seria
   { tail -n 5 "$audit"; fail "no session.close/revoked audit line for keyring $serial"; }
 ok "logout revoked keyring $serial (audit: session.close revoked)"
 
-# su - (service su-l): Debian's stock /etc/pam.d/su-l runs pam_keyinit force revoke before
-# common-session. The module takes over pam_keyinit's bare keyring: the login gets a daemon
-# keyring (audited taken-over), which is listed while it lives and revoked at logout.
-keyctl session _uid_ses.0 su - "$user" -c 'keyctl rdescribe @s; keyctl id @s' >"$work/login-l.txt" \
-  2>"$work/login-l.err" || { cat "$work/login-l.txt" "$work/login-l.err"; fail "su - $user failed"; }
-grep -q pam_keyinit.so /etc/pam.d/su-l || fail "this /etc/pam.d/su-l has no pam_keyinit line: not Debian's stock file"
-name_l=$(sed -n '1s/.*;//p' "$work/login-l.txt")
-serial_l=$(sed -n '2p' "$work/login-l.txt")
-[[ $name_l =~ ^keyinitd\.[0-9a-f]{32}$ ]] || { cat "$work/login-l.txt"; fail "su - $user: session keyring is '$name_l', not a keyinitd one"; }
-grep -q "\"event\":\"session.open\",\"outcome\":\"taken-over\".*\"service\":\"su-l\".*\"caller_keyring\":\"fresh\"" "$audit" ||
-  { tail -n 3 "$audit"; fail "su - $user: no session.open taken-over (caller_keyring fresh) for su-l"; }
-grep -q "\"event\":\"session.close\",\"outcome\":\"revoked\".*\"keyring\":$serial_l[,}]" "$audit" ||
-  { tail -n 3 "$audit"; fail "su - $user: keyring $serial_l not revoked at logout"; }
-ok "su - $user on Debian's stock su-l: pam_keyinit's keyring taken over by daemon keyring $serial_l, revoked at logout"
+# su - (su-l), runuser and runuser -l on Debian's stock files, which run pam_keyinit: through the
+# diversion that line is the module's, so the login gets a daemon keyring right there, listed
+# by keyinitctl while it lives and revoked at logout. su-l also reaches the profile's line in
+# common-session, which nests in that keyring: one daemon session per login. runuser and
+# runuser-l include no common-session: only the diversion reaches them.
+stock_login() { # stock_login LABEL SERVICE COMMAND...
+  local label=$1 service=$2 out=$work/login-$2.txt
+  shift 2
+  grep -q '^session.*pam_keyinit\.so' "/etc/pam.d/$service" ||
+    fail "this /etc/pam.d/$service has no pam_keyinit line: not Debian's stock file"
+  local opens_before
+  opens_before=$(grep -c "\"event\":\"session.open\".*\"service\":\"$service\"" "$audit" || true)
+  # The login prints its keyring into one fifo and stays until root, having listed the live
+  # sessions, writes to the other: no timing involved.
+  local ready=$fifos/$service.ready go=$fifos/$service.go
+  mkfifo -m 0666 "$ready" "$go"
+  keyctl session _uid_ses.0 "$@" -c "{ keyctl rdescribe @s; keyctl id @s; } >$ready; read x <$go" \
+    >"$out.log" 2>&1 &
+  local login=$!
+  timeout 30 cat "$ready" >"$out" || { kill "$login" 2>/dev/null; cat "$out.log"; fail "$label: the login printed no keyring"; }
+  keyinitctl sessions --user "$user" >"$out.sessions" 2>&1 || true
+  timeout 30 sh -c 'echo >"$1"' sh "$go" || true
+  wait "$login" || { cat "$out" "$out.log"; fail "$label failed"; }
+  local name serial
+  name=$(sed -n '1s/.*;//p' "$out")
+  serial=$(sed -n '2p' "$out")
+  grep -Eq "(^|[^0-9])$serial([^0-9]|\$)" "$out.sessions" && grep -q "$service" "$out.sessions" ||
+    { cat "$out.sessions"; fail "$label: keyinitctl sessions --user $user does not list keyring $serial ($service) while it lives"; }
+  [[ $name =~ ^keyinitd\.[0-9a-f]{32}$ ]] || { cat "$out" "$out.log"; fail "$label: session keyring is '$name', not a keyinitd one"; }
+  [[ $(sed -n '1p' "$out") == keyring\;$uid\;* ]] || fail "$label: session keyring not owned by uid $uid"
+  local opens
+  opens=$(grep "\"event\":\"session.open\".*\"service\":\"$service\"" "$audit" | tail -n +$((opens_before + 1)))
+  [[ $(grep -c . <<<"$opens") -eq 1 && $opens == *"\"keyring\":$serial"[,}]* ]] ||
+    { printf '%s\n' "$opens"; fail "$label: not exactly one session.open, for keyring $serial, in the audit log"; }
+  [[ $opens == *'"outcome":"created"'* || $opens == *'"outcome":"replaced-foreign"'* ]] ||
+    { printf '%s\n' "$opens"; fail "$label: session.open is not created/replaced-foreign (the pam_keyinit line is not the module's?)"; }
+  grep -q "\"event\":\"session.close\",\"outcome\":\"revoked\".*\"keyring\":$serial[,}]" "$audit" ||
+    { tail -n 3 "$audit"; fail "$label: keyring $serial not revoked at logout"; }
+  ok "$label on Debian's stock $service: daemon keyring $serial ($(grep -o '"outcome":"[a-z-]*"' <<<"$opens")), one session, listed while it lived, revoked at logout"
+}
+fifos=$(mktemp -d) && chmod 0755 "$fifos" # the user opens them: somewhere it can reach
+stock_login "su - $user" su-l su - "$user"
+stock_login "runuser -l $user" runuser-l runuser -l "$user"
+stock_login "runuser $user" runuser runuser "$user"
+# What the brief's user sees: `keyctl show @s` in a runuser -l login names a daemon keyring.
+keyctl session _uid_ses.0 runuser -l "$user" -c 'keyctl show @s' >"$work/runuser-show.txt" 2>&1 ||
+  { cat "$work/runuser-show.txt"; fail "runuser -l $user -c 'keyctl show @s'"; }
+grep -Eq 'keyring: keyinitd\.[0-9a-f]{32}$' "$work/runuser-show.txt" ||
+  { cat "$work/runuser-show.txt"; fail "runuser -l $user -c 'keyctl show @s' shows no keyinitd keyring"; }
+ok "runuser -l $user -c 'keyctl show @s': $(grep -Eo 'keyinitd\.[0-9a-f]{32}$' "$work/runuser-show.txt")"
 
 # A restart and an upgrade under continuous logins: the restart marker keeps the socket while
 # no daemon runs, the module waits on it, and not one login falls back (logins-under.sh).
@@ -202,9 +277,10 @@ ok "upgrade: $summary"
 new_pid=$(cat "$pidfile")
 [[ $new_pid != "$daemon_pid" ]] && kill -0 "$new_pid" 2>/dev/null || fail "the jsvc daemon was not restarted by the upgrade"
 grep -q 'pam_keyinitd.so' /etc/pam.d/common-session || fail "the upgrade disabled the PAM profile"
+diversion
 ! kill -0 "$daemon_pid" 2>/dev/null || fail "the old daemon (pid $daemon_pid) still runs after the upgrade"
 daemon_pid=$new_pid
-ok "reinstall: daemon restarted (pid $daemon_pid), PAM profile still enabled"
+ok "reinstall: daemon restarted (pid $daemon_pid), PAM profile still enabled, pam_keyinit.so still diverted"
 
 say "dpkg -r keyinitd"
 dpkg -r keyinitd >"$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; fail "dpkg -r failed"; }
@@ -213,7 +289,9 @@ for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; do
 ! grep -rq pam_keyinitd /etc/pam.d || fail "pam_keyinitd.so still in /etc/pam.d after dpkg -r"
 su "$user" -c true && su - "$user" -c true || fail "su $user fails after dpkg -r"
 [[ -f /etc/keyinitd/keyinitd.toml ]] || fail "dpkg -r removed the conffiles (only purge should)"
-ok "dpkg -r: daemon stopped, module out of PAM, su works, configuration kept"
+undiverted "dpkg -r"
+runuser -l "$user" -c true || fail "runuser -l $user fails after dpkg -r"
+ok "dpkg -r: daemon stopped, module out of PAM, su and runuser -l work, configuration kept, no diversion, libpam-modules' pam_keyinit.so back (dpkg -V clean)"
 
 say "dpkg -P keyinitd"
 dpkg -P keyinitd >"$work/dpkg-P.log" 2>&1 || { cat "$work/dpkg-P.log"; fail "dpkg -P failed"; }
@@ -225,4 +303,5 @@ for key in $(keyctl rlist @u); do
   [[ $(keyctl rdescribe "$key" 2>/dev/null) != *";$registry" ]] || fail "registry keyring $registry still in root's user keyring"
 done
 diff -r "$work/pam.d" /etc/pam.d || fail "/etc/pam.d differs from before the test"
-ok "dpkg -P: /etc/keyinitd, /var/lib/keyinitd, /var/log/keyinitd and the registry keyring gone; /etc/pam.d as before"
+undiverted "dpkg -P"
+ok "dpkg -P: /etc/keyinitd, /var/lib/keyinitd, /var/log/keyinitd and the registry keyring gone; /etc/pam.d as before; no diversion, dpkg -V libpam-modules clean"
