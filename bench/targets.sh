@@ -18,6 +18,13 @@ JSA=$WORK/keyinitd.jsa CTL_JSA=$WORK/keyinitctl.jsa
 
 tee_md() { tee -a "$T_MD"; }
 ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+# utime+stime ticks per thread name of pid $1 (conn-N summed as conn-*)
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    awk -v n="$(cat "$t/comm" 2>/dev/null)" '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); sub(/-[0-9]+$/, "-*", n); print n "\t" f[12] + f[13] }' "$t/stat" 2>/dev/null
+  done | awk -F'\t' '{ a[$1] += $2 } END { for (k in a) print k "\t" a[k] }' | sort
+}
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 {
@@ -87,6 +94,40 @@ for mode in fresh loop; do
   DONE=$((DONE + T_ROUNDS * T_SESSIONS * 9 + 20 * 9))
 done
 echo "- load average after the warm runs: $(cut -d' ' -f1-3 /proc/loadavg)" | tee_md
+
+# ---- the warm daemon's cost per login, precisely: task-clock (ns, all threads) and context
+# switches over PERF_N loop-mode logins (1 worker), then syscalls per login (strace -c -f)
+: "${PERF_N:=2000}" "${STRACE_N:=300}"
+log "targets: perf stat over $PERF_N logins, strace -c over $STRACE_N"
+if command -v perf >/dev/null; then
+  perf stat -x, -e task-clock,context-switches -p "$PID_D" -o "$WORK/perf.txt" &
+  PERF=$!
+  sleep 0.5
+  thread_ticks "$PID_D" > "$WORK/threads-before"
+  "$KBENCH" --confdir "$PAMD" --scenario perf --config "keyinitd=kbench-keyinitd" --users "$LOAD_USERS_CSV" \
+    --workers 1 --sessions "$PERF_N" --rounds 1 --warmup 0 >/dev/null
+  kill -INT "$PERF"; wait "$PERF" 2>/dev/null || true
+  thread_ticks "$PID_D" > "$WORK/threads-after"
+  THREADS_US=$(join -t$'\t' -a2 -e0 -o 0,1.2,2.2 "$WORK/threads-before" "$WORK/threads-after" |
+    awk -F'\t' -v n="$PERF_N" -v hz="$(getconf CLK_TCK)" '$3 > $2 { printf "%s %.0f µs; ", $1, ($3 - $2) * 1e6 / hz / n }')
+  PERF_US=$(awk -F, -v n="$PERF_N" '$3 == "task-clock" { printf "%.0f", $1 * 1000 / n }' "$WORK/perf.txt")
+  PERF_CS=$(awk -F, -v n="$PERF_N" '$3 == "context-switches" { printf "%.1f", $1 / n }' "$WORK/perf.txt")
+  DONE=$((DONE + PERF_N))
+fi
+if command -v strace >/dev/null; then
+  timeout 120 strace -f -c -p "$PID_D" -o "$WORK/strace-c.txt" 2>/dev/null &
+  ST=$!
+  sleep 1
+  "$KBENCH" --confdir "$PAMD" --scenario strace --config "keyinitd=kbench-keyinitd" --users "$LOAD_USERS_CSV" \
+    --workers 1 --sessions "$STRACE_N" --rounds 1 --warmup 0 >/dev/null
+  kill -INT "$ST"; wait "$ST" 2>/dev/null || true
+  cp "$WORK/strace-c.txt" "$OUT/strace-c.txt"
+  SYS_N=$(awk -v n="$STRACE_N" '$NF == "total" { printf "%.0f", $4 / n }' "$WORK/strace-c.txt")
+  FUTEX_N=$(awk -v n="$STRACE_N" '$NF == "futex" { printf "%.0f", $4 / n }' "$WORK/strace-c.txt")
+  DONE=$((DONE + STRACE_N))
+fi
+printf 'perf\t%s\t%s\t%s\t%s\n' "${PERF_US:-}" "${PERF_CS:-}" "${SYS_N:-}" "${FUTEX_N:-}" >> "$T_EXTRA"
+echo "- warm daemon, loop mode, 1 worker: task-clock ${PERF_US:-?} µs per login, ${PERF_CS:-?} context switches per login (perf stat, $PERF_N logins); ${SYS_N:-?} syscalls per login of which ${FUTEX_N:-?} futex (strace -c -f, $STRACE_N logins: $OUT/strace-c.txt); by thread: ${THREADS_US:-?}" | tee_md
 
 # ---- keyinitctl status, as bin/keyinitctl runs it (its own AppCDS archive, as postinst makes)
 log "targets: keyinitctl status, $CTL_RUNS runs"
