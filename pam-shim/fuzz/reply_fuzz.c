@@ -104,9 +104,13 @@ static const struct { uint8_t type; uint16_t max; } spec[KID_F_MAX_KNOWN + 1] = 
 	[KID_F_ERRNO] = { KID_T_U32, 0 },
 	[KID_F_ABORT] = { KID_T_BOOL, 0 },
 	[KID_F_JOIN_AS_CALLER] = { KID_T_BOOL, 0 },
-	/* 21..23 are admin-only: unknown to the module */
+	/* 21 and 23 are admin-only: unknown to the module */
+	[KID_F_REASON] = { KID_T_STR, KID_MAX_REASON },
 	[KID_F_CALLER_KEYRING] = { KID_T_U32, 0 },
 	[KID_F_DEADLINE] = { KID_T_U64, 0 },
+	[KID_F_PID] = { KID_T_U32, 0 },
+	[KID_F_PID_START] = { KID_T_U64, 0 },
+	[KID_F_MADE_AT] = { KID_T_U64, 0 },
 };
 
 static int known(unsigned tag)
@@ -114,7 +118,7 @@ static int known(unsigned tag)
 	return tag >= 1 && tag <= KID_F_MAX_KNOWN && spec[tag].type != 0;
 }
 
-#define KNOWN_MASK (((1u << (KID_F_MAX_KNOWN + 1)) - 1u) & ~1u & ~(7u << 21))	/* 1..20, 24, 25 */
+#define KNOWN_MASK (((1u << (KID_F_MAX_KNOWN + 1)) - 1u) & ~1u & ~(1u << 21) & ~(1u << 23))	/* 1..20, 22, 24..28 */
 
 /* Where struct kid_reply keeps a field's string, or NULL (not stored / not a string). */
 static const char *str_of(const struct kid_reply *r, unsigned tag, size_t *cap)
@@ -420,7 +424,7 @@ static void check_frame(const uint8_t *buf, size_t len, uint8_t op)
  * Mode 3: the input as a recipe for a mostly well-formed body, so that
  * lengths at and around each limit are one mutation away (random bytes
  * rarely make a valid UTF-8 string of exactly 65 bytes). Each field takes 4
- * recipe bytes: tag (mod 27, so 0, 21..23 and 26 are unknown tags), control,
+ * recipe bytes: tag (mod 30, so 0, 21, 23 and 29 are unknown tags), control,
  * length (16 bits, clipped to the room left). Control bit 7 set: the type is
  * control & 7 (maybe wrong), else the field's own type (STR for unknown
  * tags). Control bits 4-6 pick the value: 0 ASCII letters, 1 the next n
@@ -435,7 +439,7 @@ static size_t synth_body(const uint8_t *d, size_t size, uint8_t *body)
 	size_t len = 0, i = 0;
 
 	while (size - i >= 4 && KID_MAX_BODY - len >= 5) {
-		unsigned tag = d[i] % 27, ctl = d[i + 1], mode = (ctl >> 4) & 7;
+		unsigned tag = d[i] % 30, ctl = d[i + 1], mode = (ctl >> 4) & 7;
 		size_t n = rd16(d + i + 2), k, room = KID_MAX_BODY - len - 5;
 		unsigned type = known(tag) ? spec[tag].type : KID_T_STR;
 		uint8_t *v;
