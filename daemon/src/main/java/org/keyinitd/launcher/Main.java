@@ -98,6 +98,15 @@ public final class Main implements Callable<Integer> {
 
     private int run(Config cfg, PrintWriter err) {
         Daemon daemon = new Daemon(cfg, version());
+        // TERM and INT are handled here rather than by the JVM's shutdown, so that a requested
+        // stop finishes in-flight work and exits 0 (the JVM would exit 143 / 130). Installed
+        // before the start: "ready" (and systemd's READY=1) is said inside it, and a signal sent
+        // on seeing it must not find the JVM's default action (SIGTERM 143, SIGHUP death).
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), sig -> stop.countDown());
+        Signal.handle(new Signal("INT"), sig -> stop.countDown());
+        Signal.handle(new Signal("HUP"), sig -> daemon.reload());
+        Signal.handle(new Signal("USR1"), sig -> daemon.reopenLogs());
         try {
             daemon.start();
         } catch (Exception e) {
@@ -105,13 +114,6 @@ public final class Main implements Callable<Integer> {
             err.flush();
             return EXIT_START_FAILED;
         }
-        // TERM and INT are handled here rather than by the JVM's shutdown, so that a requested
-        // stop finishes in-flight work and exits 0 (the JVM would exit 143 / 130).
-        CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), sig -> stop.countDown());
-        Signal.handle(new Signal("INT"), sig -> stop.countDown());
-        Signal.handle(new Signal("HUP"), sig -> daemon.reload());
-        Signal.handle(new Signal("USR1"), sig -> daemon.reopenLogs());
         try {
             stop.await();
         } catch (InterruptedException e) {
