@@ -4,6 +4,11 @@
 #
 #   bench/run.sh            quick smoke (about 1-2 minutes)
 #   bench/run.sh --full     the full measurement (docs/benchmarks.md; about 15-17 minutes on 2 CPUs)
+#   bench/run.sh --targets  issue 14's per-login targets only (about 5 minutes): start to ready with
+#                           and without AppCDS, the young daemon (first YOUNG_N logins), keyinitd
+#                           against pam_keyinit in fresh-process and loop mode (1 and 8 workers,
+#                           interleaved), daemon CPU per login, RSS after SOAK_TO logins,
+#                           keyinitctl status; a met/unmet table (targets.md)
 #   options: --no-jmh, --no-build, --out DIR (default bench/results/latest),
 #            --syslog (when nothing listens on /dev/log: listen there for the run and report the
 #            PAM module's messages; off by default because it changes the host for everyone)
@@ -20,11 +25,12 @@ while (($#)); do
   case $1 in
     --full) MODE=full ;;
     --quick) MODE=quick ;;
+    --targets) MODE=targets ;;
     --no-jmh) JMH=0 ;;
     --no-build) BUILD=0 ;;
     --syslog) SYSLOG=1 ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -195,13 +201,19 @@ out() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
   echo "- kernel.keys: maxkeys=$(sysctl -n kernel.keys.maxkeys) maxbytes=$(sysctl -n kernel.keys.maxbytes) gc_delay=$(sysctl -n kernel.keys.gc_delay)"
   echo "- keyinitd flags: default = \`java -jar\` (no flags); tuned = \`$TUNED_FLAGS\`; serial = \`$SERIAL_FLAGS\`"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the host adds noise: see the load average after each part)"
-  echo "- command: \`bench/run.sh$( [[ $MODE == full ]] && echo " --full")\`; ROUNDS=$ROUNDS SESSIONS=$SESSIONS WORKERS=$WORKERS QUOTA_N=$QUOTA_N SOAK_N=$SOAK_N HOLD=${HOLD_WORKERS}x$HOLD_N"
+  echo "- command: \`bench/run.sh$( [[ $MODE != quick ]] && echo " --$MODE")\`; ROUNDS=$ROUNDS SESSIONS=$SESSIONS WORKERS=$WORKERS QUOTA_N=$QUOTA_N SOAK_N=$SOAK_N HOLD=${HOLD_WORKERS}x$HOLD_N"
 } | sed 's/--full --full/--full/' | tee -a "$RESULTS"
 
 log "users"
 LOAD_USERS=() ; for i in 01 02 03 04 05 06 07 08; do make_user "kbench$i"; LOAD_USERS+=("kbench$i"); done
 for u in kbenchq1 kbenchq2 kbenchq3 kbenchsoak kbenchsoak2 kbenchsoak3 kbenchhold; do make_user "$u"; done
 LOAD_USERS_CSV=$(IFS=,; echo "${LOAD_USERS[*]}")
+
+if [[ $MODE == targets ]]; then
+  # shellcheck source=bench/targets.sh
+  . "$ROOT/bench/targets.sh"
+  exit 0
+fi
 
 # ---- start time: exec to the "ready on" line, default vs tuned vs AppCDS
 log "start time ($START_RUNS runs per flag set)"

@@ -9,8 +9,18 @@
  * with their PAM error text, and, when a daemon pid is given, the daemon's CPU
  * time per session and its RSS and thread count before and after.
  *
- * Every cycle starts like a fresh login: after pam_end the worker re-joins the
- * caller's user-session keyring (as pam_harness --repeat does).
+ * Every login starts as a real root login program's does (sshd's per-connection
+ * child under systemd, whose KeyringMode=private gives each service a private
+ * root-owned session keyring; su from a root shell): the caller's session keyring
+ * is a root-owned keyring of its own, not shared with other logins, so the module
+ * classifies it `foreign` (another uid's) and the daemon replaces it, while
+ * pam_keyinit force replaces it too. --fresh runs each login in a fresh forked
+ * process (fork is not timed; pam_start .. pam_end is), as sshd and su do;
+ * without it (loop mode) each worker process runs login after login and joins a
+ * new private keyring after each one (not timed).
+ *
+ * Latency is pam_start .. pam_end of one login; open and close p50 are
+ * pam_open_session and pam_close_session alone.
  *
  * --hold N instead opens N sessions per worker and keeps them all open (one
  * PAM handle each), runs --at-hold CMD once every worker holds its sessions,
@@ -36,7 +46,6 @@
 #include <keyutils.h>
 #include <security/pam_appl.h>
 
-#include "../../pam-shim/test/user_session.h"
 
 #define MAX_CONFIGS 8
 #define MAX_USERS 64
@@ -48,7 +57,7 @@ static const char *phase_name[] = { "ok", "pam_start", "open", "close" };
 
 /* One session's outcome, written by a worker into shared memory. */
 struct sample {
-	float open_ms, close_ms;
+	float login_ms, open_ms, close_ms;
 	short phase;	/* enum phase: where it failed, PH_OK if it did not */
 	short rc;	/* the PAM return code of that step */
 };
@@ -113,23 +122,40 @@ static int null_conv(int n, const struct pam_message **msg, struct pam_response 
 static const struct pam_conv conv = { null_conv, NULL };
 
 
-/* One whole login cycle; fills *s. Returns 0 if the worker may go on. */
-static int cycle(const char *service, const char *user, struct sample *s)
+/*
+ * The caller side of a real root login: a private root-owned session keyring of
+ * its own (what systemd's KeyringMode=private gives sshd, and a root shell gives
+ * su). Returns 0, or -1 after a line on stderr.
+ */
+static int join_private_keyring(void)
+{
+	if (keyctl_join_session_keyring(NULL) < 0) {
+		fprintf(stderr, "kbench: cannot join a private session keyring: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int fresh_mode;	/* --fresh: each login in a new forked process */
+
+/* One whole login: pam_start .. pam_end, timed; fills *s. */
+static void login_once(const char *service, const char *user, struct sample *s)
 {
 	pam_handle_t *pamh = NULL;
-	double t0, t1, t2;
+	double t0, t1, t2, t3;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	t0 = now_ms();
 	rc = pam_start_confdir(service, user, &conv, confdir, &pamh);
 	if (rc != PAM_SUCCESS) {
 		s->phase = PH_START;
 		s->rc = (short)rc;
-		return 0;
+		return;
 	}
-	t0 = now_ms();
-	rc = pam_open_session(pamh, 0);
 	t1 = now_ms();
+	rc = pam_open_session(pamh, 0);
+	t2 = now_ms();
 	if (rc != PAM_SUCCESS) {
 		s->phase = PH_OPEN;
 		s->rc = (short)rc;
@@ -138,16 +164,40 @@ static int cycle(const char *service, const char *user, struct sample *s)
 	{
 		int crc = pam_close_session(pamh, 0);
 
-		t2 = now_ms();
+		t3 = now_ms();
 		if (crc != PAM_SUCCESS && s->phase == PH_OK) {
 			s->phase = PH_CLOSE;
 			s->rc = (short)crc;
 		}
 		pam_end(pamh, crc);
 	}
-	s->open_ms = (float)(t1 - t0);
-	s->close_ms = (float)(t2 - t1);
-	return join_user_session("kbench");
+	s->login_ms = (float)(now_ms() - t0);
+	s->open_ms = (float)(t2 - t1);
+	s->close_ms = (float)(t3 - t2);
+}
+
+/* One login, in this process (loop mode) or a fresh child (--fresh). 0 if the worker may go on. */
+static int cycle(const char *service, const char *user, struct sample *s)
+{
+	pid_t pid;
+	int st;
+
+	if (!fresh_mode) {
+		login_once(service, user, s);
+		return join_private_keyring();
+	}
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (join_private_keyring() < 0)
+			_exit(3);
+		login_once(service, user, s);	/* s is in the shared mapping */
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return 0;
 }
 
 static void read_daemon(long pid, struct daemon_stat *d)
@@ -212,7 +262,7 @@ static void run_phase(const struct config *c, int workers, struct sample *shm, d
 
 			close(ready[0]);
 			close(go[1]);
-			if (join_user_session("kbench") < 0)
+			if (join_private_keyring() < 0)
 				_exit(3);
 			for (k = 0; k < warmup; k++)
 				if (cycle(c->service, user_for(i, k), &junk) < 0)
@@ -273,7 +323,7 @@ static void run_hold(const struct config *c, int workers, struct sample *shm, do
 
 			close(ready[0]);
 			close(go[1]);
-			if (!h || join_user_session("kbench") < 0)
+			if (!h || join_private_keyring() < 0)
 				_exit(3);
 			for (k = 0; k < hold; k++) {
 				struct sample *s = &shm[i * hold + k];
@@ -388,7 +438,7 @@ static void collect(struct result *r, const struct sample *shm, int workers, lon
 
 			r->sessions++;
 			if (s->phase == PH_OK) {
-				r->lat[r->nlat] = s->open_ms + s->close_ms;
+				r->lat[r->nlat] = s->login_ms > 0 ? s->login_ms : s->open_ms + s->close_ms;
 				r->open[r->nlat] = s->open_ms;
 				r->close[r->nlat] = s->close_ms;
 				r->nlat++;
@@ -419,7 +469,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: kbench --confdir DIR --config NAME=SERVICE[@DAEMONPID] [--config ...]\n"
 		"              --users U1,U2,... [--workers 1,8] [--sessions N] [--rounds R]\n"
-		"              [--warmup W] [--hold N [--at-hold CMD]] [--scenario LABEL] [--tsv FILE]\n"
+		"              [--warmup W] [--fresh] [--hold N [--at-hold CMD]] [--scenario LABEL] [--tsv FILE]\n"
+		"  --fresh:    each login in a fresh forked process (as sshd, su); else loop mode\n"
 		"  --sessions: measured sessions per worker per round (load mode)\n"
 		"  --hold N:   open N sessions per worker and keep them open at once, then close\n");
 	exit(2);
@@ -453,6 +504,7 @@ int main(int argc, char **argv)
 		{ "at-hold", required_argument, NULL, 'A' },
 		{ "scenario", required_argument, NULL, 's' },
 		{ "tsv", required_argument, NULL, 't' },
+		{ "fresh", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct result res[MAX_CONFIGS][MAX_WORKER_SETS];
@@ -498,6 +550,7 @@ int main(int argc, char **argv)
 		case 'A': at_hold = optarg; break;
 		case 's': scenario = optarg; break;
 		case 't': tsv_path = optarg; break;
+		case 'F': fresh_mode = 1; break;
 		default: usage();
 		}
 	}
@@ -527,7 +580,7 @@ int main(int argc, char **argv)
 			read_daemon(configs[ci].daemon_pid, &x->before);
 		}
 	}
-	if (join_user_session("kbench") < 0)
+	if (join_private_keyring() < 0)
 		return 2;
 
 	/* Interleaved: each round runs every (workers, config) once; the config order rotates. */

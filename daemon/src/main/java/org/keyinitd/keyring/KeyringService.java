@@ -199,15 +199,31 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
         }
         String name = NAME_PREFIX + HexFormat.of().formatHex(randomBytes());
         int serial = worker.call(k -> {
-            int key = spec.rootOwned() ? k.addKeyring(name, registry)
-                    : KeyringWorker.asUser(k, uid, gid, kk -> kk.addKeyring(name, registry));
+            int[] made = {0};
             try {
-                if (spec.linkUserKeyring()) {
+                if (spec.rootOwned()) {
+                    made[0] = k.addKeyring(name, registry);
+                }
+                // One switch to the user's ids for both the add (a user-owned keyring) and the link.
+                if (!spec.rootOwned() || spec.linkUserKeyring()) {
                     KeyringWorker.asUser(k, uid, gid, kk -> {
-                        kk.link(Kernel.KEY_SPEC_USER_KEYRING, key);
+                        if (made[0] == 0) {
+                            made[0] = kk.addKeyring(name, registry);
+                        }
+                        if (spec.linkUserKeyring()) {
+                            kk.link(Kernel.KEY_SPEC_USER_KEYRING, made[0]);
+                        }
                         return null;
                     });
                 }
+            } catch (KernelException | KeyringException e) {
+                if (made[0] != 0) {
+                    discard(k, made[0]);
+                }
+                throw e;
+            }
+            int key = made[0];
+            try {
                 if (spec.linkPersistentKeyring()) {
                     k.linkPersistentKeyring(uid, key);
                 }
@@ -215,7 +231,7 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
                     k.setTimeout(key, spec.lifetimeSeconds() + EXPIRY_GRACE_SECONDS); // see pastLifetime
                 }
                 k.setPermissions(key, spec.permissions()); // last: the links and the timeout need the default possessor rights
-            } catch (KernelException | KeyringException e) {
+            } catch (KernelException e) {
                 discard(k, key);
                 throw e;
             }
@@ -241,6 +257,38 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
             unlinkQuietly(k, serial);
             return null;
         }, timeoutMillis);
+    }
+
+    @Override
+    public Ended end(int serial, End how) throws KeyringException {
+        return worker.call(k -> {
+            Map<String, Integer> types = readContents(k, serial);
+            try {
+                if (how == End.RELEASE) {
+                    unlinkQuietly(k, serial);
+                } else {
+                    killOnWorker(k, serial, how == End.INVALIDATE);
+                }
+            } catch (KernelException e) {
+                return new Ended(types, new KeyringException(e));
+            }
+            return new Ended(types, null);
+        }, timeoutMillis);
+    }
+
+    private void killOnWorker(Kernel k, int serial, boolean invalidate) throws KernelException {
+        try {
+            if (invalidate) {
+                k.invalidate(serial);
+            } else {
+                k.revoke(serial);
+            }
+        } catch (KernelException e) {
+            if (!isGone(e)) {
+                throw e;
+            }
+        }
+        unlinkQuietly(k, serial);
     }
 
     @Override
@@ -303,7 +351,10 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
 
     @Override
     public Map<String, Integer> contents(int serial) throws KeyringException {
-        return worker.call(k -> {
+        return worker.call(k -> readContents(k, serial), timeoutMillis);
+    }
+
+    private static Map<String, Integer> readContents(Kernel k, int serial) {
             Map<String, Integer> types = new java.util.TreeMap<>();
             int[] keys;
             try {
@@ -321,7 +372,6 @@ public final class KeyringService implements SessionKeyrings, AutoCloseable {
                 types.merge(type, 1, Integer::sum);
             }
             return types;
-        }, timeoutMillis);
     }
 
     private void unlinkQuietly(Kernel k, int serial) {

@@ -174,9 +174,11 @@ public final class KeyringWorker implements AutoCloseable {
             if (!job.claim()) {
                 continue; // its caller gave up waiting: it must not happen later
             }
+            long changes = kernel.credentialChanges();
             Object outcome = job.execute(kernel);
             // Checked before anyone hears of the outcome: a task that broke the thread fails too.
-            if (!credentialsRestored()) {
+            // Only ids that were switched can be wrong (setresuid/setresgid alone change them).
+            if (kernel.credentialChanges() != changes && !credentialsRestored()) {
                 job.fail(unsafeReason);
                 failPending();
                 return;

@@ -26,6 +26,40 @@ public interface SessionKeyrings {
      */
     Map<String, Integer> contents(int serial) throws KeyringException;
 
+    /** How a session's keyring ends. */
+    enum End { REVOKE, INVALIDATE, RELEASE }
+
+    /**
+     * What the keyring held just before its end ({@code contents}: null when it could not be read)
+     * and, if the kernel refused the end itself, why ({@code failure}, else null).
+     */
+    record Ended(Map<String, Integer> contents, KeyringException failure) {
+    }
+
+    /**
+     * Reads the keyring's contents, then revokes, invalidates or releases it: what a session's end
+     * needs, in one go ({@link KeyringService}: one task on the worker thread, one hand-off
+     * instead of two). A failure of the end is in the result; one of the whole call is thrown.
+     */
+    default Ended end(int serial, End how) throws KeyringException {
+        Map<String, Integer> contents;
+        try {
+            contents = contents(serial);
+        } catch (KeyringException e) {
+            contents = null;
+        }
+        try {
+            if (how == End.RELEASE) {
+                release(serial);
+            } else {
+                kill(serial, how == End.INVALIDATE);
+            }
+        } catch (KeyringException e) {
+            return new Ended(contents, e);
+        }
+        return new Ended(contents, null);
+    }
+
     /** The keyring as it is now: state, expiry, references, and its keys by type and description. */
     KeyringView inspect(int serial) throws KeyringException;
 

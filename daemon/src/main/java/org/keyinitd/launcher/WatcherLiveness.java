@@ -31,6 +31,40 @@ final class WatcherLiveness implements Liveness {
     }
 
     @Override
+    public long pin(long pid) {
+        try {
+            return watcher.pin(pid);
+        } catch (KernelException e) {
+            log.error("cannot watch process {}: {}; its death will not revoke the keyring", pid, e.getMessage());
+            return UNWATCHABLE;
+        }
+    }
+
+    /** A pin that failed for want of descriptors: the session works, unwatched (as in watch()). */
+    private static final long UNWATCHABLE = Long.MIN_VALUE;
+
+    @Override
+    public boolean watchPinned(Session s, long handle) {
+        if (handle == UNWATCHABLE) {
+            return true;
+        }
+        try {
+            return watcher.watchPinned(s.id(), (int) handle) == ProcessWatcher.Watch.WATCHING;
+        } catch (KernelException e) {
+            log.error("cannot watch process {} of session {}: {}; its death will not revoke the keyring",
+                    s.pid(), s.id(), e.getMessage());
+            return true;
+        }
+    }
+
+    @Override
+    public void unpin(long handle) {
+        if (handle != UNWATCHABLE) {
+            watcher.unpin((int) handle);
+        }
+    }
+
+    @Override
     public void unwatch(String sessionId) {
         watcher.unwatch(sessionId);
     }

@@ -61,7 +61,12 @@ public final class Kernel {
 
     /** add_key("keyring", name, NULL, 0, destination): a new empty keyring owned by the fsuid. */
     public int addKeyring(String name, int destination) throws KernelException {
-        return (int) call("add_key(keyring, " + name + ")", nr.addKey(), "keyring", name, 0L, 0L, (long) destination);
+        Scratch t = SCRATCH.get();
+        try {
+            return (int) DirectLibc.syscall(nr.addKey(), KEYRING_TYPE_ADDRESS, t.cString(name), 0L, 0L, destination);
+        } catch (LastErrorException e) {
+            throw failure("add_key(keyring, " + name + ")", e);
+        }
     }
 
     /** KEYCTL_JOIN_SESSION_KEYRING: joins (or creates) a named keyring; null makes an anonymous one. */
@@ -71,60 +76,58 @@ public final class Kernel {
     }
 
     public int keyringId(int special, boolean create) throws KernelException {
-        return (int) call("keyctl_get_keyring_ID", nr.keyctl(), (long) KEYCTL_GET_KEYRING_ID, (long) special,
-                create ? 1L : 0L);
+        return (int) keyctl("keyctl_get_keyring_ID", KEYCTL_GET_KEYRING_ID, special, create ? 1L : 0L, 0L);
     }
 
     public void setPermissions(int key, int perm) throws KernelException {
-        call("keyctl_setperm", nr.keyctl(), (long) KEYCTL_SETPERM, (long) key, (long) perm & 0xFFFF_FFFFL);
+        keyctl("keyctl_setperm", KEYCTL_SETPERM, key, perm & 0xFFFF_FFFFL, 0L);
     }
 
     public void link(int key, int keyring) throws KernelException {
-        call("keyctl_link(" + key + ", " + keyring + ")", nr.keyctl(), (long) KEYCTL_LINK, (long) key, (long) keyring);
+        keyctl("keyctl_link", KEYCTL_LINK, key, keyring, 0L);
     }
 
     public void unlink(int key, int keyring) throws KernelException {
-        call("keyctl_unlink(" + key + ", " + keyring + ")", nr.keyctl(), (long) KEYCTL_UNLINK, (long) key, (long) keyring);
+        keyctl("keyctl_unlink", KEYCTL_UNLINK, key, keyring, 0L);
     }
 
     /** KEYCTL_SET_TIMEOUT: the key expires this many seconds from now (0: never). */
     public void setTimeout(int key, long seconds) throws KernelException {
-        call("keyctl_set_timeout(" + key + ", " + seconds + ")", nr.keyctl(), (long) KEYCTL_SET_TIMEOUT, (long) key,
-                seconds);
+        keyctl("keyctl_set_timeout", KEYCTL_SET_TIMEOUT, key, seconds, 0L);
     }
 
     public void revoke(int key) throws KernelException {
-        call("keyctl_revoke", nr.keyctl(), (long) KEYCTL_REVOKE, (long) key);
+        keyctl("keyctl_revoke", KEYCTL_REVOKE, key, 0L, 0L);
     }
 
     public void invalidate(int key) throws KernelException {
-        call("keyctl_invalidate", nr.keyctl(), (long) KEYCTL_INVALIDATE, (long) key);
+        keyctl("keyctl_invalidate", KEYCTL_INVALIDATE, key, 0L, 0L);
     }
 
     /** KEYCTL_GET_PERSISTENT: links uid's persistent keyring into {@code destination}; returns its serial. */
     public int linkPersistentKeyring(long uid, int destination) throws KernelException {
-        return (int) call("keyctl_get_persistent(" + uid + ")", nr.keyctl(), (long) KEYCTL_GET_PERSISTENT, uid,
-                (long) destination);
+        return (int) keyctl("keyctl_get_persistent", KEYCTL_GET_PERSISTENT, uid, destination, 0L);
     }
 
     /** KEYCTL_READ on a keyring: the serials linked directly in it. */
     public int[] readKeyring(int keyring) throws KernelException {
-        int size = 4096;
+        Memory buf = SCRATCH.get().read;
+        long size = buf.size();
         while (true) {
-            Memory buf = new Memory(size);
-            long n = call("keyctl_read", nr.keyctl(), (long) KEYCTL_READ, (long) keyring, buf, (long) size);
+            long n = keyctl("keyctl_read", KEYCTL_READ, keyring, Pointer.nativeValue(buf), size);
             if (n <= size) {
                 return buf.getIntArray(0, (int) n / 4);
             }
-            size = (int) n;
+            size = n;
+            buf = new Memory(size); // a big keyring: this once
         }
     }
 
     /** KEYCTL_DESCRIBE: "type;uid;gid;perm;description". */
     public String describe(int key) throws KernelException {
-        Memory buf = new Memory(512);
-        long n = call("keyctl_describe", nr.keyctl(), (long) KEYCTL_DESCRIBE, (long) key, buf, 512L);
-        return buf.getString(0, "UTF-8").substring(0, (int) Math.min(n, 512) - 1);
+        Memory buf = SCRATCH.get().describe;
+        long n = keyctl("keyctl_describe", KEYCTL_DESCRIBE, key, Pointer.nativeValue(buf), buf.size());
+        return buf.getString(0, "UTF-8").substring(0, (int) Math.min(n, buf.size()) - 1);
     }
 
     // ---- clocks -------------------------------------------------------------------------------
@@ -144,23 +147,35 @@ public final class Kernel {
 
     // ---- per-thread credentials --------------------------------------------------------------
 
+    /**
+     * How many times setresuid/setresgid were called (any thread): the keyring worker checks its
+     * credentials after a task only if this moved, since no other call changes them.
+     */
+    public long credentialChanges() {
+        return credentialChanges.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong credentialChanges = new java.util.concurrent.atomic.AtomicLong();
+
     public void setresuid(long ruid, long euid, long suid) throws KernelException {
-        call("setresuid", nr.setresuid(), ruid, euid, suid);
+        credentialChanges.incrementAndGet();
+        sys("setresuid", nr.setresuid(), ruid, euid, suid);
     }
 
     public void setresgid(long rgid, long egid, long sgid) throws KernelException {
-        call("setresgid", nr.setresgid(), rgid, egid, sgid);
+        credentialChanges.incrementAndGet();
+        sys("setresgid", nr.setresgid(), rgid, egid, sgid);
     }
 
     /** The calling thread's ids, read with the raw syscalls. */
     public Credentials threadCredentials() throws KernelException {
-        Memory u = new Memory(12);
-        Memory g = new Memory(12);
-        call("getresuid", nr.getresuid(), u, u.share(4), u.share(8));
-        call("getresgid", nr.getresgid(), g, g.share(4), g.share(8));
+        Memory c = SCRATCH.get().creds;
+        long a = Pointer.nativeValue(c);
+        sys("getresuid", nr.getresuid(), a, a + 4, a + 8);
+        sys("getresgid", nr.getresgid(), a + 12, a + 16, a + 20);
         return new Credentials(
-                u.getInt(0) & 0xFFFF_FFFFL, u.getInt(4) & 0xFFFF_FFFFL, u.getInt(8) & 0xFFFF_FFFFL,
-                g.getInt(0) & 0xFFFF_FFFFL, g.getInt(4) & 0xFFFF_FFFFL, g.getInt(8) & 0xFFFF_FFFFL);
+                c.getInt(0) & 0xFFFF_FFFFL, c.getInt(4) & 0xFFFF_FFFFL, c.getInt(8) & 0xFFFF_FFFFL,
+                c.getInt(12) & 0xFFFF_FFFFL, c.getInt(16) & 0xFFFF_FFFFL, c.getInt(20) & 0xFFFF_FFFFL);
     }
 
     // ---- process liveness -------------------------------------------------------------------
@@ -172,7 +187,7 @@ public final class Kernel {
 
     /** pidfd_open(2): a descriptor that becomes readable when the process exits; immune to pid reuse. */
     public int pidfdOpen(long pid) throws KernelException {
-        return (int) call("pidfd_open(" + pid + ")", nr.pidfdOpen(), pid, 0L);
+        return (int) sys("pidfd_open", nr.pidfdOpen(), pid, 0L, 0L);
     }
 
     public void closeFd(int fd) {
@@ -286,6 +301,21 @@ public final class Kernel {
     }
 
     public Optional<Passwd> passwdByName(String name) throws KernelException {
+        // The common case: this thread's own buffer, direct-mapped; a bigger entry goes the long way.
+        Scratch t = SCRATCH.get();
+        PasswdStruct mine = t.pwd();
+        int rc = DirectLibc.getpwnam_r(name, mine.getPointer(), t.nss, t.nss.size(), t.result);
+        if (rc == 0) {
+            if (t.result.getLong(0) == 0) {
+                return Optional.empty();
+            }
+            mine.read();
+            return Optional.of(new Passwd(mine.pw_name.getString(0), mine.pw_uid & 0xFFFF_FFFFL,
+                    mine.pw_gid & 0xFFFF_FFFFL, mine.pw_dir == null ? "" : mine.pw_dir.getString(0)));
+        }
+        if (rc != KernelException.ERANGE) {
+            throw new KernelException("getpwnam_r(" + name + ")", rc, libc.strerror(rc));
+        }
         PasswdStruct pwd = new PasswdStruct();
         if (!nssLookup("getpwnam_r(" + name + ")", pwd,
                 (out, buf, size, result) -> libc.getpwnam_r(name, out, buf, size, result), libc)) {
@@ -334,6 +364,71 @@ public final class Kernel {
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    /** "keyring\0", the key type of every add_key here; never freed. */
+    private static final Memory KEYRING_TYPE = cString0("keyring");
+    private static final long KEYRING_TYPE_ADDRESS = Pointer.nativeValue(KEYRING_TYPE);
+
+    private static Memory cString0(String s) {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Memory m = new Memory(b.length + 1L);
+        m.write(0, b, 0, b.length);
+        m.setByte(b.length, (byte) 0);
+        return m;
+    }
+
+    /**
+     * Each thread's own native buffers, made once: no allocation (and no Memory to be freed by a
+     * cleaner later) per call. A thread uses its buffers only between the start and the end of
+     * one Kernel call, so no two calls ever share one.
+     */
+    private static final class Scratch {
+        final Memory name = new Memory(256);
+        final Memory describe = new Memory(512);
+        final Memory read = new Memory(4096);
+        final Memory creds = new Memory(24);
+        final Memory nss = new Memory(NSS_BUFFER_SIZE);
+        final Memory result = new Memory(8);
+        private PasswdStruct pwd;
+
+        PasswdStruct pwd() {
+            if (pwd == null) {
+                pwd = new PasswdStruct();
+            }
+            return pwd;
+        }
+
+        /** {@code s} as a NUL-terminated C string in this thread's buffer (a long one in its own); its address. */
+        long cString(String s) {
+            byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            Memory m = b.length < name.size() ? name : new Memory(b.length + 1L);
+            m.write(0, b, 0, b.length);
+            m.setByte(b.length, (byte) 0);
+            return Pointer.nativeValue(m);
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private long keyctl(String what, int op, long a2, long a3, long a4) throws KernelException {
+        try {
+            return DirectLibc.syscall(nr.keyctl(), op, a2, a3, a4, 0L);
+        } catch (LastErrorException e) {
+            throw failure(what + "(" + a2 + (a3 != 0 ? ", " + a3 : "") + ")", e);
+        }
+    }
+
+    private long sys(String what, long number, long a1, long a2, long a3) throws KernelException {
+        try {
+            return DirectLibc.syscall(number, a1, a2, a3, 0L, 0L);
+        } catch (LastErrorException e) {
+            throw failure(what, e);
+        }
+    }
+
+    private KernelException failure(String what, LastErrorException e) {
+        return new KernelException(what, e.getErrorCode(), libc.strerror(e.getErrorCode()));
+    }
 
     private long call(String what, long number, Object... args) throws KernelException {
         try {

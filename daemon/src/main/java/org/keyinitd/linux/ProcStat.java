@@ -21,17 +21,25 @@ public final class ProcStat {
         } catch (IOException e) {
             return OptionalLong.empty(); // no such process
         }
+        if (stat.length == 0) {
+            return OptionalLong.empty();
+        }
+        return startTime(stat, stat.length);
+    }
+
+    /** Field 22 of the first {@code length} bytes of a /proc/PID/stat. */
+    static OptionalLong startTime(byte[] stat, int length) {
         // comm (field 2) may contain spaces and parentheses: count fields after the last ')'.
-        int i = stat.length - 1;
+        int i = length - 1;
         while (i >= 0 && stat[i] != ')') {
             i--;
         }
         int field = 2;
-        for (i++; i < stat.length; i++) {
+        for (i++; i < length; i++) {
             if (stat[i] == ' ' && ++field == 22) {
                 long value = 0;
                 int j = i + 1;
-                while (j < stat.length && stat[j] >= '0' && stat[j] <= '9') {
+                while (j < length && stat[j] >= '0' && stat[j] <= '9') {
                     value = value * 10 + (stat[j++] - '0');
                 }
                 return j > i + 1 ? OptionalLong.of(value) : OptionalLong.empty();

@@ -86,6 +86,50 @@ public final class ProcessWatcher implements AutoCloseable {
         return Watch.WATCHING;
     }
 
+    /**
+     * Pins the process that has {@code pid} now (pidfd_open), before its start time is read:
+     * whatever is read of it afterwards is of this process, or its pidfd is readable by the time
+     * it is watched. The pidfd, or -1 if there is no such process.
+     */
+    public int pin(long pid) throws KernelException {
+        try {
+            return kernel.pidfdOpen(pid);
+        } catch (KernelException e) {
+            if (e.errno() == 3) { // ESRCH
+                return -1;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Watches the process pinned by {@link #pin} (its pidfd, given over to the watcher): no
+     * second look at /proc, since the pidfd was opened before the session's start time was read.
+     * If the process has exited meanwhile, the epoll set reports it at once.
+     */
+    public Watch watchPinned(String sessionId, int pidfd) throws KernelException {
+        if (pidfd < 0) {
+            return Watch.ALREADY_GONE;
+        }
+        long tag = nextTag.getAndIncrement();
+        byTag.put(tag, new Watched(sessionId, pidfd));
+        tagBySession.put(sessionId, tag);
+        try {
+            kernel.epollAdd(epfd, pidfd, tag);
+        } catch (KernelException e) {
+            forget(sessionId);
+            throw e;
+        }
+        return Watch.WATCHING;
+    }
+
+    /** Lets go of a pin that will not be watched. */
+    public void unpin(int pidfd) {
+        if (pidfd >= 0) {
+            kernel.closeFd(pidfd);
+        }
+    }
+
     /** Stops watching (the session closed normally). */
     public void unwatch(String sessionId) {
         forget(sessionId);

@@ -13,7 +13,8 @@ import org.keyinitd.keyring.SessionKeyring;
 import org.keyinitd.keyring.SessionKeyrings;
 import org.keyinitd.linux.KernelException;
 import org.keyinitd.linux.Passwd;
-import org.keyinitd.linux.ProcStat;
+import org.keyinitd.linux.LoginIds;
+import org.keyinitd.linux.PeerProcess;
 import org.keyinitd.policy.LoginContext;
 import org.keyinitd.policy.ModuleArguments;
 import org.keyinitd.policy.Owner;
@@ -203,19 +204,29 @@ final class OpenHandler {
         if (tooLate(req)) {
             return abandon(peer, req, decision, keyring);
         }
-        // The peer is waiting for this reply, so it is alive: its start time pins its identity.
-        long startTime = ProcStat.startTime(peer.pid()).orElse(-1);
+        // The peer is waiting for this reply, so it is alive: pinned first (a pidfd), then its
+        // start time (which names it) and audit ids are read once, for the session, its state
+        // file, its audit line and its watch alike.
+        long pin = liveness.pin(peer.pid());
+        PeerProcess process = PeerProcess.of(peer.pid());
+        long startTime = process.startTime().orElse(-1);
         Session session = new Session(registry.newId(), req.user(), req.uid(), req.service(), req.tty(), req.rhost(),
                 req.ruser(), peer.pid(), startTime, keyring.name(), keyring.serial(), decision.revoke(),
-                decision.closeAction(), decision.revokeOnExit(), decision.rule(), Instant.now(), Session.State.OPEN);
-        registry.add(session);
+                decision.closeAction(), decision.revokeOnExit(), decision.rule(), Instant.now(), Session.State.OPEN)
+                .withLogin(process.startTime().isPresent() ? process.login() : LoginIds.UNKNOWN);
+        try {
+            registry.addAsIs(session);
+        } catch (RuntimeException e) {
+            liveness.unpin(pin);
+            throw e;
+        }
         // A login that arrived on another uid's keyring gets a fresh one whatever policy says: that is its own outcome.
         Outcome outcome = switch (req.callerKeyring()) {
             case FOREIGN -> Outcome.REPLACED_FOREIGN;
             case FRESH -> Outcome.TAKEN_OVER; // pam_keyinit's bare keyring, earlier in the stack
             default -> Outcome.CREATED;
         };
-        audit.record(SessionAudit.open(outcome, peer, req).with("session", session.id())
+        audit.record(SessionAudit.open(outcome, peer, req, session.login()).with("session", session.id())
                 .with("keyring", keyring.serial()).with("rule", decision.rule())
                 .with("revoke", SessionAudit.revokeValue(decision.revoke()))
                 .with("owner", rootOwned ? "root" : "user")
@@ -234,7 +245,7 @@ final class OpenHandler {
         if (rootOwned) {
             reply.put(Field.JOIN_AS_CALLER, true);
         }
-        if (!liveness.watch(session)) {
+        if (!liveness.watchPinned(session, pin)) {
             orphans.processGone(session.id(), OrphanHandler.EXITED); // died before we could watch it
         }
         return Reply.ok(Op.OPEN, reply.build());

@@ -34,8 +34,12 @@ public final class SessionAudit {
     }
 
     static AuditEvent.Builder open(Outcome outcome, PeerCredentials peer, OpenRequest req) {
+        return open(outcome, peer, req, LoginIds.of(peer.pid()));
+    }
+
+    /** As above, with the peer's login ids already read. */
+    static AuditEvent.Builder open(Outcome outcome, PeerCredentials peer, OpenRequest req, LoginIds ids) {
         boolean noise = isNoise(outcome, peer);
-        LoginIds ids = LoginIds.of(peer.pid());
         Clip clip = new Clip(noise);
         AuditEvent.Builder b = AuditEvent.of(OPEN, outcome.auditName()).noise(noise)
                 .with("user", clip.of(req.user())).with("uid", req.uid()).with("service", clip.of(req.service()))

@@ -50,14 +50,13 @@ public final class SessionEnding {
             return Optional.empty();
         }
         boolean invalidate = s.closeAction() == CloseAction.INVALIDATE;
-        AuditLine held = withContents(s, line);
-        try {
-            keyrings.kill(s.keyringSerial(), invalidate);
-        } catch (KeyringException e) {
+        SessionKeyrings.Ended ended = end(s, invalidate ? SessionKeyrings.End.INVALIDATE : SessionKeyrings.End.REVOKE);
+        AuditLine held = withContents(line, ended.contents());
+        if (ended.failure() != null) {
             registry.add(s); // still alive as far as we know: keep it visible, and retriable
             log.error("cannot {} keyring {} of session {} ({}): {}", invalidate ? "invalidate" : "revoke",
-                    s.keyringSerial(), s.id(), s.user(), e.getMessage());
-            audit.record(held.of(Outcome.ERROR, e.getMessage()).build());
+                    s.keyringSerial(), s.id(), s.user(), ended.failure().getMessage());
+            audit.record(held.of(Outcome.ERROR, ended.failure().getMessage()).build());
             return Optional.of(Outcome.ERROR);
         }
         Outcome outcome = as != null ? as : invalidate ? Outcome.INVALIDATED : Outcome.REVOKED;
@@ -74,14 +73,23 @@ public final class SessionEnding {
         if (registry.remove(s.id()).isEmpty()) {
             return Optional.empty();
         }
-        AuditLine held = withContents(s, line);
-        try {
-            keyrings.release(s.keyringSerial());
-        } catch (KeyringException e) {
-            log.warn("cannot release keyring {} of session {}: {}", s.keyringSerial(), s.id(), e.getMessage());
+        SessionKeyrings.Ended ended = end(s, SessionKeyrings.End.RELEASE);
+        if (ended.failure() != null) {
+            log.warn("cannot release keyring {} of session {}: {}", s.keyringSerial(), s.id(),
+                    ended.failure().getMessage());
         }
-        audit.record(held.of(as, null).build());
+        audit.record(withContents(line, ended.contents()).of(as, null).build());
         return Optional.of(as);
+    }
+
+    /** The keyring's contents read, and its end done, in one call to the keyrings. */
+    private SessionKeyrings.Ended end(Session s, SessionKeyrings.End how) {
+        try {
+            return keyrings.end(s.keyringSerial(), how);
+        } catch (KeyringException e) {
+            log.debug("cannot end keyring {} of session {}: {}", s.keyringSerial(), s.id(), e.getMessage());
+            return new SessionKeyrings.Ended(null, e);
+        }
     }
 
     /**
@@ -94,6 +102,14 @@ public final class SessionEnding {
             types = keyrings.contents(s.keyringSerial());
         } catch (KeyringException e) {
             log.debug("cannot list keyring {} of session {}: {}", s.keyringSerial(), s.id(), e.getMessage());
+            return line;
+        }
+        return withContents(line, types);
+    }
+
+    /** As above, with contents already read (null: unreadable, the line says nothing of them). */
+    private static AuditLine withContents(AuditLine line, Map<String, Integer> types) {
+        if (types == null) {
             return line;
         }
         if (types.isEmpty()) {

@@ -27,15 +27,19 @@ import org.keyinitd.policy.RevokeMode;
 
 /**
  * One small JSON file per session in {@code state_dir/sessions/}, like logind's
- * /run/systemd/sessions. Each write goes to a temporary file that is fsync'd and renamed over
- * the real one, and the directory is fsync'd, so a crash leaves the old file or the new one,
- * never half of one. Unreadable files are renamed to {@code *.corrupt} and reported.
+ * /run/systemd/sessions. Each write goes to a temporary file that is renamed over the real one,
+ * so a crash of the daemon leaves the old file or the new one, never half of one: the rename
+ * is atomic, and what was written before it is in the page cache, which outlives the daemon.
+ * Nothing is fsync'd: only a crash of the machine loses the page cache, and that ends every
+ * session with it (their keyrings and processes die with the kernel), so after a reboot there
+ * is nothing to recover; the packaged state_dir is on tmpfs anyway. Compact JSON, one line.
+ * Unreadable files are renamed to {@code *.corrupt} and reported.
  */
 public final class FileSessionStore implements SessionStore {
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
-    private static final com.fasterxml.jackson.databind.ObjectWriter WRITER = JSON.writerWithDefaultPrettyPrinter();
+    private static final com.fasterxml.jackson.databind.ObjectWriter WRITER = JSON.writerFor(Stored.class);
     private static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
 
     private final Path dir;
@@ -99,26 +103,36 @@ public final class FileSessionStore implements SessionStore {
         byte[] bytes = WRITER.writeValueAsBytes(Stored.of(session));
         Path target = file(session.id());
         Path tmp = dir.resolve("." + session.id() + ".tmp");
-        Files.deleteIfExists(tmp); // a leftover of a crash; a symlink is removed, not followed
-        // O_CREAT|O_EXCL|O_NOFOLLOW, 0600 whatever the umask (the umask can only take bits away).
-        try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(FILE_MODE))) {
+        // O_CREAT|O_EXCL|O_NOFOLLOW, 0600 (created so: the umask can only take bits away).
+        try (FileChannel ch = openTemp(tmp)) {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
-            ch.force(true);
         }
-        Files.setPosixFilePermissions(tmp, FILE_MODE);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        syncDirectory();
+    }
+
+    private static final java.nio.file.attribute.FileAttribute<Set<PosixFilePermission>> MODE_0600 =
+            PosixFilePermissions.asFileAttribute(FILE_MODE);
+
+    private static FileChannel openTemp(Path tmp) throws IOException {
+        try {
+            return createTemp(tmp);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            Files.deleteIfExists(tmp); // a leftover of a crash; a symlink is removed, not followed
+            return createTemp(tmp);
+        }
+    }
+
+    private static FileChannel createTemp(Path tmp) throws IOException {
+        return FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS), MODE_0600);
     }
 
     @Override
     public void delete(String id) throws IOException {
-        if (Files.deleteIfExists(file(id))) {
-            syncDirectory();
-        }
+        Files.deleteIfExists(file(id));
     }
 
     @Override
@@ -147,12 +161,6 @@ public final class FileSessionStore implements SessionStore {
             throw new IllegalArgumentException("bad session id '" + id + "'");
         }
         return dir.resolve(id + ".json");
-    }
-
-    private void syncDirectory() throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
     }
 
     private static String firstLine(String s) {

@@ -49,6 +49,14 @@ public final class SessionRegistry {
         persist(session);
     }
 
+    /** Registers a session whose login ids were read already (known or not): none are read again. */
+    public void addAsIs(Session session) {
+        if (sessions.putIfAbsent(session.id(), session) != null) {
+            throw new IllegalStateException("duplicate session id " + session.id());
+        }
+        persist(session);
+    }
+
     /** Puts back a session read from the store at start (already stored: not written again). */
     public void restore(Session session) {
         sessions.putIfAbsent(session.id(), session);
