@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import java.util.List;
+import org.keyinitd.linux.InheritedSignals;
 import sun.misc.Signal;
 
 /** {@code keyinitd}: runs the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads policy. */
@@ -102,6 +104,10 @@ public final class Main implements Callable<Integer> {
         // stop finishes in-flight work and exits 0 (the JVM would exit 143 / 130). Installed
         // before the start: "ready" (and systemd's READY=1) is said inside it, and a signal sent
         // on seeing it must not find the JVM's default action (SIGTERM 143, SIGHUP death).
+        List<String> wereIgnored = InheritedSignals.unignore();
+        if (!wereIgnored.isEmpty()) {
+            log().info("signals ignored by the parent process restored to their default action: {}", wereIgnored);
+        }
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), sig -> stop.countDown());
         Signal.handle(new Signal("INT"), sig -> stop.countDown());

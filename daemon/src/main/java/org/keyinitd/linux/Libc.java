@@ -22,6 +22,9 @@ interface Libc extends Library {
 
     String strerror(int errnum);
 
+    /** signal(2); a null handler is SIG_DFL. Returns the previous handler (SIG_ERR is -1). */
+    Pointer signal(int signum, Pointer handler);
+
     int clock_gettime(int clock, Pointer timespec) throws LastErrorException;
 
     int close(int fd) throws LastErrorException;

@@ -61,4 +61,19 @@ class DaemonLifecycleIT {
             assertThat(r.getInt("open_rc")).as("a login after the failed second start:\n" + r.output()).isZero();
         }
     }
+
+    /**
+     * nohup(1) and a shell's background job start the daemon with SIGHUP (and SIGINT) ignored; the
+     * JVM then installs no handler of its own. The launcher puts the default action back, so a
+     * SIGHUP still reloads and a SIGTERM still stops cleanly (exit 0, not 143 or nothing).
+     */
+    @Test
+    void aDaemonStartedWithItsSignalsIgnoredStillReloadsAndStopsCleanly() throws Exception {
+        try (DaemonProcess d = DaemonProcess.startIgnoring(dir.resolve("nohup"), "", "HUP INT TERM")) {
+            assertThat(d.log()).contains("restored to their default action");
+            assertThat(d.reload().get("outcome").asText()).isEqualTo("ok");
+            assertThat(d.stop()).isZero();
+            assertThat(d.log()).contains("keyinitd stopped");
+        }
+    }
 }

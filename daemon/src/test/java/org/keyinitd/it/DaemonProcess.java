@@ -20,7 +20,8 @@ final class DaemonProcess implements AutoCloseable {
     private Path log;
     private int launches;
     private Process process;
-    private String umask;
+    /** A shell command run before the daemon is exec'd (a umask, a trap), or null. */
+    private String prelude;
     private java.util.Map<String, String> environment = java.util.Map.of();
 
     private DaemonProcess(Path dir) {
@@ -67,7 +68,19 @@ final class DaemonProcess implements AutoCloseable {
         Files.createDirectories(dir);
         TestDirs.openToAll(dir);
         DaemonProcess d = new DaemonProcess(dir);
-        d.umask = umask;
+        d.prelude = "umask " + umask;
+        d.launch(extraToml);
+        return d;
+    }
+
+    /** As {@link #start(Path, String)}, with these signals ignored, as nohup(1) or a shell's background job leaves them. */
+    static DaemonProcess startIgnoring(Path dir, String extraToml, String signals) throws IOException,
+            InterruptedException {
+        ensureAnchorAccount();
+        Files.createDirectories(dir);
+        TestDirs.openToAll(dir);
+        DaemonProcess d = new DaemonProcess(dir);
+        d.prelude = "trap '' " + signals;
         d.launch(extraToml);
         return d;
     }
@@ -171,8 +184,8 @@ final class DaemonProcess implements AutoCloseable {
         Path config = config();
         log = dir.resolve("daemon-" + (++launches) + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = umask == null ? List.of(java, "-jar", jar().toString(), "--config", config.toString())
-                : List.of("sh", "-c", "umask " + umask + " && exec \"$0\" -jar \"$1\" --config \"$2\"", java,
+        List<String> cmd = prelude == null ? List.of(java, "-jar", jar().toString(), "--config", config.toString())
+                : List.of("sh", "-c", prelude + " && exec \"$0\" -jar \"$1\" --config \"$2\"", java,
                         jar().toString(), config.toString());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().putAll(environment);
