@@ -42,6 +42,7 @@
 #define DEFAULT_SOCKET		"/run/keyinitd/keyinitd.sock"
 #define DEFAULT_TIMEOUT_MS	5000
 #define MAX_TIMEOUT_MS		600000
+#define RETRY_MS		20	/* a restarting daemon is asked again this often */
 #define DATA_NAME		"pam_keyinitd"
 #define REASON_LEN		1536	/* room for a 1024-byte MESSAGE */
 
@@ -280,8 +281,12 @@ static int send_all(const struct call *c, int fd, const uint8_t *p, size_t n,
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 && errno != EAGAIN)
-			return reason(why, "cannot send request: %m");
+		if (r < 0 && errno != EAGAIN) {
+			int gone = errno == EPIPE || errno == ECONNRESET;
+
+			reason(why, "cannot send request: %m");
+			return gone ? -2 : -1;
+		}
 		switch (wait_fd(c, fd, POLLOUT)) {
 		case 0:
 			return reason(why, "timed out after %ld ms sending request", c->a.timeout_ms);
@@ -304,13 +309,19 @@ static int recv_all(const struct call *c, int fd, uint8_t *p, size_t n,
 			got += (size_t)r;
 			continue;
 		}
-		if (r == 0)
-			return reason(why, "daemon closed the connection %s",
-			     got ? "in the middle of a reply" : "without replying");
+		if (r == 0) {
+			reason(why, "daemon closed the connection %s",
+			       got ? "in the middle of a reply" : "without replying");
+			return got ? -1 : -2;
+		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN)
-			return reason(why, "cannot read reply: %m");
+		if (errno != EAGAIN) {
+			int gone = errno == ECONNRESET && !got;
+
+			reason(why, "cannot read reply: %m");
+			return gone ? -2 : -1;
+		}
 		switch (wait_fd(c, fd, POLLIN)) {
 		case 0:
 			return reason(why, "timed out after %ld ms waiting for reply", c->a.timeout_ms);
@@ -346,54 +357,66 @@ static int check_socket_path(const struct call *c, struct sockaddr_un *sa, char 
 }
 
 /*
- * Connected, to a server that SO_PEERCRED says is root: the fd, or -1.
- * ECONNREFUSED means the socket is there but no daemon listens on it: one
- * is between two processes (a restart under jsvc leaves the socket for the
- * next, docs/packaging.md) or has died. Either way a login waits for it, as
- * in a socket unit's backlog, until the deadline.
+ * Connected, to a server that SO_PEERCRED says is root: the fd; -2 when the
+ * socket refused the connection (no process listens on it); else -1.
  */
 static int connect_daemon(const struct call *c, char *why)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ucred peer;
 	socklen_t len = sizeof(peer);
-	int64_t left;
 	int fd, rc;
 
-	for (;;) {
-		if (check_socket_path(c, &sa, why) < 0)
-			return -1;
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0)
-			return reason(why, "socket: %m");
-		rc = do_connect(c, fd, &sa, why);
-		if (rc == 0)
-			break;
-		close(fd);
-		left = c->deadline_ns - now_ns();
-		if (rc != -2)
-			return -1;	/* why says it */
-		if (left <= 0)
-			return reason(why, "no daemon listening on %s (connection refused) within %ld ms",
-				      sa.sun_path, c->a.timeout_ms);
-		poll(NULL, 0, left > 20000000 ? 20 : (int)((left + 999999) / 1000000));
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
-		reason(why, "getsockopt SO_PEERCRED: %m");
+	if (check_socket_path(c, &sa, why) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return reason(why, "socket: %m");
+	rc = do_connect(c, fd, &sa, why);
+	if (rc < 0)
+		;	/* why says it */
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
+		rc = reason(why, "getsockopt SO_PEERCRED: %m");
 	else if (peer.uid != 0)
-		reason(why, "server uid %u is not root", (unsigned)peer.uid);
+		rc = reason(why, "server uid %u is not root", (unsigned)peer.uid);
 	else
 		return fd;
 	close(fd);
-	return -1;
+	return rc;
+}
+
+/* "NAME" next to the socket, in buf. */
+static void beside_socket(const struct call *c, const char *name, char *buf, size_t cap)
+{
+	const char *slash = strrchr(c->a.socket, '/');
+
+	snprintf(buf, cap, "%.*s/%s", (int)(slash - c->a.socket), c->a.socket, name);
+}
+
+/*
+ * keyinitd-jsvc restart has made its root-owned marker next to the socket:
+ * the daemon is between two processes (docs/packaging.md, "Restarts under
+ * jsvc"). Only then is a refused socket, or a connection dropped before any
+ * reply (one still in the old daemon's backlog), waited out: without it, a
+ * daemon that died is not waited for, and the login falls back at once.
+ */
+static int restart_pending(const struct call *c)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	beside_socket(c, "restarting", path, sizeof(path));
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0;
 }
 
 /*
  * Send one request to the daemon and decode its reply. Any reply that
  * decodes is returned as 0, whatever its status; -1 means no usable reply
- * and why says what went wrong.
+ * and why says what went wrong; -2 the same, from a daemon that was not
+ * there to answer (the socket refused, or dropped the connection before any
+ * reply byte), which kid_call may try again.
  */
-static int kid_call(const struct call *c, const uint8_t *req, size_t req_len,
+static int kid_exchange(const struct call *c, const uint8_t *req, size_t req_len,
 		    uint8_t op, struct kid_reply *rep, char *why)
 {
 	uint8_t buf[KID_MAX_FRAME];
@@ -402,20 +425,46 @@ static int kid_call(const struct call *c, const uint8_t *req, size_t req_len,
 
 	fd = connect_daemon(c, why);
 	if (fd < 0)
-		return -1;
-	if (send_all(c, fd, req, req_len, why) < 0 ||
-	    recv_all(c, fd, buf, KID_HDR_LEN, why) < 0)
+		return fd;
+	if ((rc = send_all(c, fd, req, req_len, why)) < 0 ||
+	    (rc = recv_all(c, fd, buf, KID_HDR_LEN, why)) < 0)
 		;	/* why says it */
 	else if ((err = kid_check_header(buf, KID_HDR_LEN, op, NULL, &body_len)) != KID_OK)
-		reason(why, "bad reply header: %s", kid_strerror(err));
+		rc = reason(why, "bad reply header: %s", kid_strerror(err));
 	else if (recv_all(c, fd, buf + KID_HDR_LEN, body_len, why) < 0)
-		;
+		rc = -1;	/* half a reply: never retried */
 	else if ((err = kid_decode_reply(buf, KID_HDR_LEN + body_len, op, rep)) != KID_OK)
-		reason(why, "bad reply: %s: %s", kid_tag_name(rep->err_tag), kid_strerror(err));
+		rc = reason(why, "bad reply: %s: %s", kid_tag_name(rep->err_tag), kid_strerror(err));
 	else
 		rc = 0;
 	close(fd);
 	return rc;
+}
+
+/*
+ * One request and its reply, or -1 (why says it). A daemon between two
+ * processes (restart_pending) is waited for until the deadline: a refused
+ * socket, or a connection it dropped before any reply, is tried again.
+ */
+static int kid_call(const struct call *c, const uint8_t *req, size_t req_len,
+		    uint8_t op, struct kid_reply *rep, char *why)
+{
+	for (;;) {
+		int rc = kid_exchange(c, req, req_len, op, rep, why);
+		int64_t left = c->deadline_ns - now_ns();
+
+		if (rc != -2 || !restart_pending(c))
+			return rc < 0 ? -1 : 0;
+		/* no new attempt without time left for its answer */
+		if (left <= 2 * RETRY_MS * 1000000) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, REASON_LEN - n, " (the daemon restarting did not answer within %ld ms)",
+				 c->a.timeout_ms);
+			return -1;
+		}
+		poll(NULL, 0, RETRY_MS);
+	}
 }
 
 
@@ -834,13 +883,12 @@ static uint64_t self_start_time(void)
 static int open_spool(const struct call *c, char *why)
 {
 	char dir[PATH_MAX];
-	const char *slash = strrchr(c->a.socket, '/');
 	struct stat st;
 	int fd;
 
 	if (geteuid() != 0)
 		return reason(why, "not running as root");
-	snprintf(dir, sizeof(dir), "%.*s/fallback", (int)(slash - c->a.socket), c->a.socket);
+	beside_socket(c, "fallback", dir, sizeof(dir));
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return reason(why, "cannot make %s: %m", dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -16,6 +16,7 @@
  * Style of test/proto_test.c: CHECK(cond), and "N passed, M failed" at the end.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -481,6 +482,7 @@ static int revoked(key_serial_t serial)
 
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char tmpdir[64];
+static char marker_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];	/* "restarting" */
 static int listen_fd = -1, stop_pipe[2] = { -1, -1 };
 static pthread_t daemon_thread;
 static pthread_mutex_t dmx = PTHREAD_MUTEX_INITIALIZER;
@@ -770,6 +772,7 @@ static void start_daemon(void)
 		exit(2);
 	}
 	snprintf(sock_path, sizeof(sock_path), "%s/kid.sock", tmpdir);
+	snprintf(marker_path, sizeof(marker_path), "%s/restarting", tmpdir);
 	strcpy(sa.sun_path, sock_path);
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -786,6 +789,7 @@ static void stop_daemon(void)
 	pthread_join(daemon_thread, NULL);
 	close(listen_fd);
 	unlink(sock_path);
+	unlink(marker_path);
 	rmdir(tmpdir);
 }
 
@@ -796,7 +800,7 @@ int __wrap_lstat(const char *path, struct stat *st)
 {
 	int r = __real_lstat(path, st);
 
-	if (r == 0 && !strcmp(path, sock_path))
+	if (r == 0 && (!strcmp(path, sock_path) || !strcmp(path, marker_path)))
 		st->st_uid = 0;
 	return r;
 }
@@ -1111,6 +1115,50 @@ static void test_user_unknown(void)
 	handle.user = "";
 	CHECK(open_s("socket=SOCK") == PAM_USER_UNKNOWN);
 	CHECK(requests() == 0);
+}
+
+/* ================================================================ tests: a daemon restarting */
+
+static void set_marker(int on)
+{
+	if (on)
+		close(open(marker_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	else
+		unlink(marker_path);
+}
+
+static void test_restart_marker(void)
+{
+	key_serial_t k;
+	int i;
+
+	reset("restart marker: a connection dropped before any reply is tried again");
+	state_none();
+	set_marker(1);
+	daemon_does(ACT_HANG_UP);
+	k = daemon_creates(SID1, NAME1, 1);
+	CHECK(open_s("socket=SOCK revoke") == PAM_SUCCESS);
+	CHECK(requests() == 2);
+	CHECK(session == k);
+	CHECK(nlogs == 0);
+	set_marker(0);
+
+	reset("no marker: a dropped connection is not retried (fallback)");
+	state_none();
+	daemon_does(ACT_HANG_UP);
+	CHECK(open_s("socket=SOCK revoke") == PAM_SUCCESS);
+	CHECK(requests() == 1);
+	CHECK(logged(LOG_WARNING, "daemon closed the connection without replying") == 1);
+
+	reset("restart marker: waited for until the deadline, then said so");
+	state_none();
+	set_marker(1);
+	for (i = 0; i < 12; i++)
+		daemon_does(ACT_HANG_UP);
+	CHECK(open_s("socket=SOCK timeout=100 revoke") == PAM_SUCCESS);
+	CHECK(requests() >= 2);
+	CHECK(logged(LOG_WARNING, "the daemon restarting did not answer within 100 ms") == 1);
+	set_marker(0);
 }
 
 /* ================================================================ tests: the daemon's keyring */
@@ -1661,6 +1709,7 @@ int main(void)
 	test_leave_foreign();
 	test_leave_foreign_planted();
 	test_on_error_at_close();
+	test_restart_marker();
 	test_close_without_open();
 	test_stacks_per_line();
 	test_nesting_is_per_handle();

@@ -23,7 +23,8 @@ import org.keyinitd.server.SocketServer;
  * without systemd) does it: the restart marker makes the stopping daemon leave its socket; a
  * login meanwhile is refused, retries within its deadline (the module's default) and is served
  * by the next daemon, which renames its socket over the old one. No login falls back. Without
- * the marker a stop is a stop: the socket goes, and a login falls back (and is recorded).
+ * the marker a stop is a stop: the socket goes, and a login falls back (and is recorded); and a
+ * daemon that died is not waited for: its refusing socket makes the login fall back at once.
  */
 class RestartIT {
     @TempDir
@@ -92,6 +93,23 @@ class RestartIT {
             assertThat(r.getInt("open_rc")).as(r.output()).isZero();
             assertThat(r.get("ses_desc")).as("the in-process fallback").doesNotContain("keyinitd.");
             assertThat(daemon.socket().resolveSibling("fallback")).isNotEmptyDirectory();
+        }
+    }
+
+    @Test
+    void aDaemonThatDiedIsNotWaitedFor() throws Exception {
+        TestUsers.User u = users.create();
+        try (DaemonProcess daemon = DaemonProcess.start(dir.resolve("c"), "");
+             SyslogCapture syslog = new SyslogCapture(dir)) {
+            pam.service("crashed", "session optional MODULE socket=" + daemon.socket() + " revoke");
+            daemon.kill9();
+            assertThat(daemon.socket()).as("a killed daemon leaves its socket").exists();
+            PamHarness.Result r = pam.run(syslog, "crashed", u.name());
+            assertThat(r.getInt("open_rc")).as(r.output()).isZero();
+            List<String> said = syslog.matching("fell back to in-process keyring");
+            assertThat(said).hasSize(1);
+            // no restart marker: the refusal is final at once, not retried until the 5 s deadline
+            assertThat(said.get(0)).contains("Connection refused").doesNotContain("did not answer within");
         }
     }
 
