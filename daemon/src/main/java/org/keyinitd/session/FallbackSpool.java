@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
 import org.keyinitd.fs.TrustedPaths;
+import org.keyinitd.protocol.FrameCodec;
 
 /**
  * The directory where the module leaves a record of each login it served in-process because
@@ -21,8 +22,8 @@ import org.keyinitd.fs.TrustedPaths;
  * {@code NAME}; files whose name starts with a dot are not finished and are left alone.
  */
 public final class FallbackSpool {
-    /** Largest record: one frame (12-byte header, 4 KiB body). */
-    public static final int MAX_RECORD = 12 + 4096;
+    /** Largest record: one frame. */
+    public static final int MAX_RECORD = FrameCodec.HEADER_SIZE + FrameCodec.DEFAULT_MAX_BODY;
     /** Records taken in one pass; the rest wait for the next. */
     public static final int MAX_PER_PASS = 1024;
 
