@@ -9,6 +9,8 @@
 #                           against pam_keyinit in fresh-process and loop mode (1 and 8 workers,
 #                           interleaved), daemon CPU per login, RSS after SOAK_TO logins,
 #                           keyinitctl status; a met/unmet table (targets.md)
+#   bench/run.sh --profile  one warm daemon's CPU per login by thread (profile.md; bench/profile.sh
+#                           says its knobs): to measure one lever against another
 #   options: --no-jmh, --no-build, --out DIR (default bench/results/latest),
 #            --syslog (when nothing listens on /dev/log: listen there for the run and report the
 #            PAM module's messages; off by default because it changes the host for everyone)
@@ -26,11 +28,12 @@ while (($#)); do
     --full) MODE=full ;;
     --quick) MODE=quick ;;
     --targets) MODE=targets ;;
+    --profile) MODE=profile ;;
     --no-jmh) JMH=0 ;;
     --no-build) BUILD=0 ;;
     --syslog) SYSLOG=1 ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -212,6 +215,11 @@ LOAD_USERS_CSV=$(IFS=,; echo "${LOAD_USERS[*]}")
 if [[ $MODE == targets ]]; then
   # shellcheck source=bench/targets.sh
   . "$ROOT/bench/targets.sh"
+  exit 0
+fi
+if [[ $MODE == profile ]]; then
+  # shellcheck source=bench/profile.sh
+  . "$ROOT/bench/profile.sh"
   exit 0
 fi
 

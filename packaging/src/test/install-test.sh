@@ -166,6 +166,12 @@ keyinitctl status >"$work/status.txt" || fail "keyinitctl status"
 natives=$(grep -c ' /var/lib/keyinitd/native/.* (deleted)$' "/proc/$daemon_pid/maps" || true)
 [[ $natives -gt 0 ]] || fail "no native code mapped from /var/lib/keyinitd/native (-Djna.tmpdir, -Djffi.extract.dir)"
 ok "daemon running under jsvc (pid $daemon_pid), keyinitctl status answers, JNA/jffi loaded from /var/lib/keyinitd/native"
+# The shipped logback.xml says what the built-in log set-up does: unedited, it is not passed.
+! tr '\0' ' ' <"/proc/$daemon_pid/cmdline" | grep -q logback.configurationFile ||
+  fail "the unedited /etc/keyinitd/logback.xml was passed to the daemon"
+ready_line=$(grep -Em1 '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[^ ]* INFO  \[main\] Daemon: keyinitd .* ready on ' \
+  /var/log/keyinitd/daemon.log) || { cat /var/log/keyinitd/daemon.log; fail "no built-in format \"ready on\" line in daemon.log"; }
+ok "built-in log set-up (the unedited logback.xml is not passed): $ready_line"
 # keyinitctl runs as root: it must load no native library unpacked anywhere (jffi used to go to /tmp).
 LD_DEBUG=files keyinitctl status >/dev/null 2>"$work/ctl-ld-debug.txt" || fail "keyinitctl status (LD_DEBUG)"
 ! grep -Eq 'file=.*(jffi|jnidispatch)' "$work/ctl-ld-debug.txt" ||
@@ -263,11 +269,17 @@ ok "runuser -l $user -c 'keyctl show @s': $(grep -Eo 'keyinitd\.[0-9a-f]{32}$' "
 # A restart and an upgrade under continuous logins: the restart marker keeps the socket while
 # no daemon runs, the module waits on it, and not one login falls back (logins-under.sh).
 here=$(dirname "$(readlink -f "$0")")
-say "keyinitd-jsvc restart under continuous logins"
+say "keyinitd-jsvc restart under continuous logins, with an edited logback.xml (org.keyinitd at DEBUG)"
+sed -i 's/KEYINITD_LOG_LEVEL:-INFO/KEYINITD_LOG_LEVEL:-DEBUG/' /etc/keyinitd/logback.xml
 summary=$("$here/logins-under.sh" "$work/restart" "$user" /usr/sbin/keyinitd-jsvc restart) ||
   fail "logins fell back during keyinitd-jsvc restart"
 ok "keyinitd-jsvc restart: $summary"
 daemon_pid=$(cat "$pidfile")
+tr '\0' ' ' <"/proc/$daemon_pid/cmdline" | grep -q -- -Dlogback.configurationFile=/etc/keyinitd/logback.xml ||
+  fail "the edited /etc/keyinitd/logback.xml was not passed to the daemon"
+grep -q ' DEBUG \[' /var/log/keyinitd/daemon.log || fail "the edited logback.xml (DEBUG) made no DEBUG line in daemon.log"
+cp /usr/share/keyinitd/logback.xml /etc/keyinitd/logback.xml
+ok "an edited /etc/keyinitd/logback.xml is passed and applied (DEBUG lines in daemon.log)"
 
 say "dpkg -i again under continuous logins (an upgrade to the same version: the maintainer scripts run a second time)"
 summary=$("$here/logins-under.sh" "$work/upgrade" "$user" dpkg -i "$deb") ||

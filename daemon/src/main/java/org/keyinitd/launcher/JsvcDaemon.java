@@ -21,23 +21,17 @@ import org.slf4j.LoggerFactory;
 public final class JsvcDaemon implements org.apache.commons.daemon.Daemon {
     private static final Logger log = LoggerFactory.getLogger(JsvcDaemon.class);
 
-    private Path configFile = Config.DEFAULT_FILE;
+    private Path configFile;
     private Config config;
     private Daemon daemon;
 
     /** Reads the arguments and loads the configuration: with jsvc's -wait, a mistake fails the start. */
     @Override
     public void init(DaemonContext context) throws DaemonInitException {
+        NativePreload.start();
         String[] args = context.getArguments();
-        for (int i = 0; i < args.length; i++) {
-            if ((args[i].equals("--config") || args[i].equals("-c")) && i + 1 < args.length) {
-                configFile = Path.of(args[++i]);
-            } else if (args[i].startsWith("--config=")) {
-                configFile = Path.of(args[i].substring("--config=".length()));
-            } else {
-                throw new DaemonInitException("keyinitd: unknown argument '" + args[i] + "' (only --config FILE)");
-            }
-        }
+        configFile = ConfigArgument.parse(args).orElseThrow(() -> new DaemonInitException(
+                "keyinitd: unknown arguments '" + String.join(" ", args) + "' (only --config FILE)"));
         try {
             config = ConfigLoader.load(configFile);
         } catch (ConfigException e) {

@@ -61,13 +61,36 @@ public final class Main implements Callable<Integer> {
             // `keyinitd.jar ctl ...` is keyinitctl: one jar, two programs.
             System.exit(Ctl.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
         }
+        NativePreload.start();
+        java.util.Optional<Path> daemonConfig = ConfigArgument.parse(args);
+        if (daemonConfig.isPresent()) {
+            Main main = new Main();
+            main.config = daemonConfig.get();
+            System.exit(main.runDaemon(new PrintWriter(System.err, true)));
+        }
         System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    /** Loads the configuration and runs the daemon until it is told to stop; the exit code. */
+    private int runDaemon(PrintWriter err) {
+        Config cfg;
+        try {
+            cfg = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            err.println("keyinitd: " + e.getMessage());
+            err.flush();
+            return EXIT_CONFIG;
+        }
+        return run(cfg, err);
     }
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (!checkConfig && explain == null) {
+            return runDaemon(err);
+        }
         Config cfg;
         try {
             cfg = ConfigLoader.load(config);
@@ -85,17 +108,14 @@ public final class Main implements Callable<Integer> {
             err.flush();
             return 0;
         }
-        if (explain != null) {
-            try {
-                Explainer.explain(cfg, explain, out);
-                return 0;
-            } catch (Explainer.UsageException e) {
-                err.println("keyinitd: " + e.getMessage());
-                err.flush();
-                return EXIT_USAGE;
-            }
+        try {
+            Explainer.explain(cfg, explain, out);
+            return 0;
+        } catch (Explainer.UsageException e) {
+            err.println("keyinitd: " + e.getMessage());
+            err.flush();
+            return EXIT_USAGE;
         }
-        return run(cfg, err);
     }
 
     private int run(Config cfg, PrintWriter err) {

@@ -22,6 +22,10 @@ final class DirectLibc {
     private DirectLibc() {
     }
 
+    /** Nothing: calling it runs the static registration above. */
+    static void load() {
+    }
+
     static native long syscall(long number, long a1, long a2, long a3, long a4, long a5) throws LastErrorException;
 
     static native int getpwnam_r(String name, Pointer pwd, Pointer buf, long buflen, Pointer result);

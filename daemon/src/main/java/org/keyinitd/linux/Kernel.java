@@ -57,6 +57,15 @@ public final class Kernel {
         this.nr = Syscalls.CURRENT;
     }
 
+    /**
+     * Binds the native functions (JNA's proxy and direct mappings) now, on the calling thread:
+     * the launcher does it on a second thread while the main one reads the configuration.
+     */
+    public static void preload() {
+        DirectLibc.load();
+        new Kernel();
+    }
+
     // ---- keyrings ----------------------------------------------------------------------------
 
     /** add_key("keyring", name, NULL, 0, destination): a new empty keyring owned by the fsuid. */

@@ -30,9 +30,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Unix socket server: one accept thread, one pooled thread per live connection, at most
- * {@code max_connections} of them. The socket is world-connectable (mode 0666) on purpose:
- * every login process must reach it, and the peer's SO_PEERCRED decides what it may ask.
+ * The Unix socket server: {@link #ACCEPTORS} accepting threads, each serving a module's request
+ * itself when it arrives with the connection (no hand-off on a login's path), and a pool for
+ * every other connection (slow senders, admin clients), at most {@code max_connections} open in
+ * all. Several acceptors, so that one stuck in a slow NSS lookup does not stop the others. The
+ * socket is world-connectable (mode 0666) on purpose: every login process must reach it, and
+ * the peer's SO_PEERCRED decides what it may ask.
  */
 public final class SocketServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
@@ -46,13 +49,16 @@ public final class SocketServer implements AutoCloseable {
     private UnixServerSocketChannel server;
     /** The socket file this server bound (its inode), so that close() removes only its own. */
     private Object boundFile;
-    private Thread acceptThread;
+    private final java.util.List<Thread> acceptThreads = new java.util.ArrayList<>();
     private volatile boolean stopping;
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_NANOS);
     private final AtomicLong refused = new AtomicLong();
     private final RequestBudget budget = new RequestBudget();
     private final Consumer<RequestBudget.Summary> onSummary;
     private final ScheduledExecutorService summaries;
+
+    /** Threads that accept and serve modules' requests themselves. */
+    static final int ACCEPTORS = 4;
 
     /** Connections only root peers may take: {@code max_connections / 8}, at least 1. */
     public static int rootReserve(int maxConnections) {
@@ -68,6 +74,15 @@ public final class SocketServer implements AutoCloseable {
      */
     public static final String RESTART_MARKER = "restarting";
     private static final long REFUSAL_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /**
+     * Loads jnr-unixsocket's native binding (jnr-ffi generates it at first use, the longest step
+     * of the daemon's start) by opening and closing an unbound socket: the launcher does it on a
+     * second thread while the main one reads the configuration.
+     */
+    public static void preload() throws IOException {
+        UnixServerSocketChannel.open().close();
+    }
 
     public SocketServer(Path path, Limits limits, RequestHandler handler) {
         this(path, limits, handler, s -> { });
@@ -109,8 +124,11 @@ public final class SocketServer implements AutoCloseable {
             server = UnixServerSocketChannel.open();
             bindInPlace();
         }
-        acceptThread = new Thread(this::acceptLoop, "accept");
-        acceptThread.start();
+        for (int i = 1; i <= ACCEPTORS; i++) {
+            Thread t = new Thread(this::acceptLoop, "accept-" + i);
+            acceptThreads.add(t);
+            t.start();
+        }
         summaries.scheduleAtFixedRate(this::summarize, SUMMARY_SECONDS, SUMMARY_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -217,7 +235,7 @@ public final class SocketServer implements AutoCloseable {
         try {
             Credentials c = channel.getOption(UnixSocketOptions.SO_PEERCRED);
             peer = new PeerCredentials(c.getPid(), c.getUid() & 0xFFFF_FFFFL, c.getGid() & 0xFFFF_FFFFL);
-            channel.setOption(UnixSocketOptions.SO_RCVTIMEO, Connection.POLL_MILLIS);
+            channel.setOption(UnixSocketOptions.SO_RCVTIMEO, Connection.INLINE_POLL_MILLIS);
             channel.setOption(UnixSocketOptions.SO_SNDTIMEO, Connection.POLL_MILLIS);
         } catch (IOException e) {
             log.warn("cannot read peer credentials, dropping connection: {}", e.getMessage());
@@ -228,8 +246,13 @@ public final class SocketServer implements AutoCloseable {
             refuse(channel, "too many connections; try again");
             return;
         }
+        Connection connection = new Connection(channel, peer, limits, handler, budget, () -> release(peer),
+                () -> stopping);
+        if (connection.serveFirst() == Connection.Next.DONE) {
+            return;
+        }
         try {
-            pool.execute(new Connection(channel, peer, limits, handler, budget, () -> release(peer), () -> stopping));
+            pool.execute(connection);
         } catch (RuntimeException e) {
             release(peer);
             refuse(channel, "daemon is shutting down");
@@ -303,12 +326,12 @@ public final class SocketServer implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
-        if (acceptThread != null) {
-            wakeAcceptThread();
+        for (Thread t : acceptThreads) {
+            wakeAcceptThread(); // one connection wakes one acceptor
         }
         try {
-            if (acceptThread != null) {
-                acceptThread.join(2000);
+            for (Thread t : acceptThreads) {
+                t.join(2000);
             }
             if (server != null) {
                 server.close();
@@ -355,7 +378,7 @@ public final class SocketServer implements AutoCloseable {
         }
     }
 
-    /** A blocking native accept() does not notice its channel being closed; a connection wakes it. */
+    /** A blocking native accept() does not notice its channel being closed; a connection wakes one. */
     private void wakeAcceptThread() {
         try (UnixSocketChannel poke = UnixSocketChannel.open(new UnixSocketAddress(path.toFile()))) {
             poke.isConnected();
