@@ -49,8 +49,11 @@ HZ=$(getconf CLK_TCK)
   echo
   cat "$WORK/p.out"
 } | tee "$P_MD"
+# the daemon's own view: handler latency per op (from receiving a frame to its reply)
+java -jar "$WORK/keyinitd.jar" ctl --socket "$WORK/keyinitd/keyinitd.sock" status 2>&1 | grep -A3 'latency' >> "$P_MD" || true
 if [[ -n ${PROF_NMT:-} ]]; then  # the flags must include -XX:NativeMemoryTracking=summary
   jcmd "$PID_D" VM.native_memory summary > "$OUT/nmt.txt" || true
   pmap -x "$PID_D" | sort -k3 -n -r | head -40 > "$OUT/pmap.txt" || true
 fi
 stop_daemon "$PID_D"
+cp "$WORK/keyinitd/daemon.log" "$OUT/daemon.log"
