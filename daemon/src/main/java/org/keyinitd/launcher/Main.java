@@ -73,15 +73,19 @@ public final class Main implements Callable<Integer> {
 
     /** Loads the configuration and runs the daemon until it is told to stop; the exit code. */
     private int runDaemon(PrintWriter err) {
-        Config cfg;
+        Config cfg = loadConfig(err);
+        return cfg == null ? EXIT_CONFIG : run(cfg, err);
+    }
+
+    /** The configuration {@code --config} names, or null once {@code err} says what is wrong with it. */
+    private Config loadConfig(PrintWriter err) {
         try {
-            cfg = ConfigLoader.load(config);
+            return ConfigLoader.load(config);
         } catch (ConfigException e) {
             err.println("keyinitd: " + e.getMessage());
             err.flush();
-            return EXIT_CONFIG;
+            return null;
         }
-        return run(cfg, err);
     }
 
     @Override
@@ -91,12 +95,8 @@ public final class Main implements Callable<Integer> {
         if (!checkConfig && explain == null) {
             return runDaemon(err);
         }
-        Config cfg;
-        try {
-            cfg = ConfigLoader.load(config);
-        } catch (ConfigException e) {
-            err.println("keyinitd: " + e.getMessage());
-            err.flush();
+        Config cfg = loadConfig(err);
+        if (cfg == null) {
             return EXIT_CONFIG;
         }
         if (checkConfig) {
