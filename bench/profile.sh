@@ -4,6 +4,9 @@
 # PROF_N measured logins (1 worker, loop mode): CPU per login of each thread (conn-N summed as
 # conn-*), of the whole daemon, and the latency kbench reports. With PROF_JFR=FILE the measured
 # phase is also recorded by JFR (settings=profile); bench/jfr-hotspots.awk summarizes it.
+# PROF_CDS=1 first makes an AppCDS archive as the package does (a daemon's run writes it at exit)
+# and starts the measured daemon with it, so RSS and CPU are the installed daemon's;
+# PROF_CDS=static makes a static archive of the classes a run loaded instead.
 # Writes $OUT/profile.md. It measures one lever against another; the targets are --targets.
 : "${PROF_WARM:=5000}" "${PROF_N:=3000}" "${PROF_MODE:=loop}"
 PKG_FLAGS="$(sed -n 's/^KEYINITD_JVM_FLAGS="\(.*\)"$/\1/p' "$ROOT/packaging/src/deb/sbin/keyinitd") -XX:+CrashOnOutOfMemoryError"
@@ -21,6 +24,22 @@ p_ticks() {  # utime+stime ticks per thread name of pid $1
 }
 p_total() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 
+if [[ ${PROF_CDS:-} == static ]]; then  # a static archive of just the classes a run loads
+  start_daemon keyinitd "$PROF_FLAGS -XX:DumpLoadedClassList=$WORK/prof.classlist"
+  "$KBENCH" --confdir "$PAMD" --scenario cds --config "keyinitd=kbench-keyinitd" --users "$LOAD_USERS_CSV" \
+    --workers 1 --sessions 200 --rounds 1 --warmup 0 >/dev/null
+  stop_daemon "$DPID"
+  # shellcheck disable=SC2086
+  java $PROF_FLAGS -Xshare:dump -XX:SharedClassListFile="$WORK/prof.classlist" -XX:SharedArchiveFile="$WORK/prof.jsa" \
+    -cp "$WORK/keyinitd.jar" -Xlog:cds=off >/dev/null
+  PROF_FLAGS="$PROF_FLAGS -XX:SharedArchiveFile=$WORK/prof.jsa -Xshare:auto"
+elif [[ -n ${PROF_CDS:-} ]]; then
+  start_daemon keyinitd "$PROF_FLAGS -XX:ArchiveClassesAtExit=$WORK/prof.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+  "$KBENCH" --confdir "$PAMD" --scenario cds --config "keyinitd=kbench-keyinitd" --users "$LOAD_USERS_CSV" \
+    --workers 1 --sessions 200 --rounds 1 --warmup 0 >/dev/null
+  stop_daemon "$DPID"
+  PROF_FLAGS="$PROF_FLAGS -XX:SharedArchiveFile=$WORK/prof.jsa -Xshare:auto"
+fi
 log "profile: warm $PROF_WARM, measure $PROF_N ($PROF_MODE mode), flags: $PROF_FLAGS"
 start_daemon keyinitd "$PROF_FLAGS"
 PID_D=$DPID

@@ -7,7 +7,7 @@ public record CloseRequest(String sessionId, Optional<Integer> joinedSerial, boo
 
     public static CloseRequest from(Fields f) throws ProtocolException {
         return new CloseRequest(
-                f.requireString(Field.SESSION_ID),
+                SessionId.require(Field.SESSION_ID, f.requireString(Field.SESSION_ID)),
                 f.i32(Field.KEYRING_SERIAL),
                 f.bool(Field.ABORT).orElse(false));
     }

@@ -19,11 +19,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.keyinitd.fs.TrustedPaths;
 import org.keyinitd.linux.LoginIds;
 import org.keyinitd.policy.CloseAction;
 import org.keyinitd.policy.RevokeMode;
+import org.keyinitd.protocol.SessionId;
 
 /**
  * One small JSON file per session in {@code state_dir/sessions/}, like logind's
@@ -40,7 +40,6 @@ public final class FileSessionStore implements SessionStore {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
     private static final com.fasterxml.jackson.databind.ObjectWriter WRITER = JSON.writerFor(Stored.class);
-    private static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
 
     private final Path dir;
 
@@ -86,7 +85,7 @@ public final class FileSessionStore implements SessionStore {
         }
 
         Session toSession() {
-            if (!ID.matcher(id).matches()) {
+            if (!SessionId.isValid(id)) {
                 throw new IllegalArgumentException("bad session id '" + id + "'");
             }
             return new Session(id, user, uid, service, Optional.ofNullable(tty), Optional.ofNullable(rhost),
@@ -157,7 +156,7 @@ public final class FileSessionStore implements SessionStore {
     }
 
     private Path file(String id) {
-        if (!ID.matcher(id).matches()) {
+        if (!SessionId.isValid(id)) {
             throw new IllegalArgumentException("bad session id '" + id + "'");
         }
         return dir.resolve(id + ".json");

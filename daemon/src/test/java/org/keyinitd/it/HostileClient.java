@@ -41,12 +41,16 @@ public final class HostileClient {
                 case "unknown-op" -> once(socket, c, header(MAGIC, 1, 99, 0), false);
                 case "field-too-long" -> once(socket, c, open(raw(Field.USER, "x".repeat(300).getBytes(StandardCharsets.UTF_8)), uid), false);
                 case "invalid-utf8" -> once(socket, c, open(raw(Field.USER, new byte[] {(byte) 0xC3, 0x28}), uid), false);
+                case "not-a-session-id" -> once(socket, c, request(Op.CLOSE, Fields.builder()
+                        .put(Field.SESSION_ID, "\r\nINFO forged").put(Field.ABORT, false).build()), false);
                 case "other-uid" -> once(socket, c, request(Op.OPEN, openFor("root", 0)), false);
                 case "wrong-name" -> once(socket, c, request(Op.OPEN, openFor("root", uid)), false);
                 case "slowloris" -> slowloris(socket);
                 case "idle-flood" -> idleFlood(socket);
                 case "refused-flood" -> refusedFlood(socket, Integer.parseInt(args[++i]));
                 case "hold" -> hold(socket, Integer.parseInt(args[++i]));
+                case "close-then-ping" -> closeThenPing(socket);
+                case "silent-churn" -> silentChurn(socket, Integer.parseInt(args[++i]));
                 default -> throw new IllegalArgumentException("unknown case " + c);
             }
         }
@@ -216,6 +220,84 @@ public final class HostileClient {
         for (UnixSocketChannel ch : held) {
             ch.close();
         }
+    }
+
+    /**
+     * A CLOSE and a PING in one write, as a client that hopes to keep a module's connection for
+     * more: the daemon answers the CLOSE (an unknown session) and ends the connection, so the
+     * PING gets no reply. Prints {@code case=close-then-ping first=status=N second=closed|status=N}.
+     */
+    private static void closeThenPing(String socket) throws IOException {
+        byte[] close = request(Op.CLOSE, new org.keyinitd.protocol.CloseRequest("0123456789abcdef0123456789abcdef",
+                java.util.Optional.empty(), false).toFields());
+        try (UnixSocketChannel ch = connect(socket)) {
+            ch.write(ByteBuffer.wrap(concat(close, header(MAGIC, 1, Op.PING.code(), 0))));
+            ch.setOption(UnixSocketOptions.SO_RCVTIMEO, 5000);
+            String first = readReply(ch);
+            String second = readReply(ch);
+            System.out.println("case=close-then-ping first=" + first + " second=" + second);
+        }
+    }
+
+    /** One reply's status as {@code status=N}, or {@code closed} when the daemon hung up first. */
+    private static String readReply(UnixSocketChannel ch) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate(FrameCodec.HEADER_SIZE);
+        while (head.hasRemaining()) {
+            int n;
+            try {
+                n = ch.read(head);
+            } catch (IOException e) {
+                n = -1; // reset by the daemon's close
+            }
+            if (n <= 0) {
+                return n < 0 ? "closed" : "timeout";
+            }
+        }
+        ByteBuffer body = ByteBuffer.allocate(head.getInt(8));
+        while (body.hasRemaining() && ch.read(body) > 0) {
+            // the reply's fields: not needed
+        }
+        return "status=" + (head.get(6) << 8 | head.get(7) & 0xff);
+    }
+
+    /**
+     * {@code threads} threads that each connect, send nothing and wait for the daemon to hang up
+     * (its idle timeout, or BUSY when the uid's connections are all taken), then connect again,
+     * until stdin closes: a daemon whose accepting thread waited for a silent connection's first
+     * frame would be stuck on these. Prints "churning" once every thread has connected, then at
+     * the end {@code case=silent-churn connections=N}.
+     */
+    private static void silentChurn(String socket, int threads) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> all = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                while (!stop.get()) {
+                    try (UnixSocketChannel ch = connect(socket)) {
+                        if (made.incrementAndGet() == threads) {
+                            System.out.println("churning");
+                            System.out.flush();
+                        }
+                        ch.setOption(UnixSocketOptions.SO_RCVTIMEO, 100); // to see stop in time
+                        ByteBuffer sink = ByteBuffer.allocate(256);
+                        while (!stop.get() && ch.read(sink) >= 0) {
+                            sink.clear(); // BUSY's reply, or nothing yet
+                        }
+                    } catch (IOException e) {
+                        // reset by the daemon: connect again
+                    }
+                }
+            });
+            th.start();
+            all.add(th);
+        }
+        System.in.read();
+        stop.set(true);
+        for (Thread th : all) {
+            th.join();
+        }
+        System.out.println("case=silent-churn connections=" + made.get());
     }
 
     private static void report(String name, UnixSocketChannel ch, long t0) throws IOException {

@@ -52,7 +52,7 @@ class HostileIT {
     @Test
     void malformedFramesGetAnErrorOrAClosedConnection() throws Exception {
         Map<String, String> r = hostile("bad-magic", "bad-version", "too-large", "truncated-body", "unknown-op",
-                "field-too-long", "invalid-utf8", "other-uid", "wrong-name");
+                "field-too-long", "invalid-utf8", "not-a-session-id", "other-uid", "wrong-name");
         assertThat(r.get("bad-magic")).startsWith("status=2 ").contains("bad magic");
         assertThat(r.get("bad-version")).startsWith("status=3 ").contains("version 9");
         assertThat(r.get("too-large")).startsWith("status=8 ").contains("1000000");
@@ -60,6 +60,7 @@ class HostileIT {
         assertThat(r.get("unknown-op")).startsWith("status=4 ").contains("unknown op 99");
         assertThat(r.get("field-too-long")).startsWith("status=2 ").contains("USER").contains("limit 256");
         assertThat(r.get("invalid-utf8")).startsWith("status=2 ").contains("UTF-8");
+        assertThat(r.get("not-a-session-id")).startsWith("status=2 ").contains("SESSION_ID: not a session id");
         assertThat(r.get("other-uid")).startsWith("status=1 ").contains("may only open sessions for itself");
         assertThat(r.get("wrong-name")).startsWith("status=2 ").contains("user root has uid 0");
         assertThat(daemon.log()).contains("bad magic").contains("unsupported protocol version 9")
@@ -105,6 +106,49 @@ class HostileIT {
         assertThat(lines).contains("flood-done");
         assertThat(daemon.log()).contains("max_connections_per_uid");
         assertThat(daemon.procStatus("VmRSS") - rssBefore).as("RSS growth in kB").isLessThan(64 * 1024);
+        stillServing();
+    }
+
+    @Test
+    void aModuleRequestEndsItsConnectionSoNothingRidesOnIt() throws Exception {
+        Map<String, String> r = hostile("close-then-ping");
+        // The CLOSE is answered (NOT_FOUND: no such session); the PING behind it is never read.
+        assertThat(r.get("close-then-ping")).isEqualTo("first=status=5 second=closed");
+        stillServing();
+    }
+
+    @Test
+    void silentConnectionsChurnedByThreeUidsDoNotMakeRootsLoginsMissTheirDeadline() throws Exception {
+        // Three uids each keep 8 silent connections (their max_connections_per_uid) open, making
+        // each anew when the daemon hangs up: an accepting thread gives a silent connection 2 ms
+        // before the pool takes it, so root's logins find a free acceptor. (Acceptors that waited
+        // for the first frame, even just for request_timeout_ms, would leave them queued behind
+        // 24 x 1 s.) The module gives up after 500 ms here (a tenth of the default) and fails
+        // the login (on_error=fail): all 30 must get through in time.
+        pam.service("churn-login", "session required MODULE socket=" + daemon.socket()
+                + " timeout=500 on_error=fail force revoke");
+        List<Process> churners = new ArrayList<>();
+        try {
+            for (TestUsers.User u : List.of(mallory, users.create(), users.create())) {
+                Process p = new ProcessBuilder(command(daemon.socket(), u, "silent-churn", "8"))
+                        .redirectErrorStream(true).start();
+                churners.add(p);
+                BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream()));
+                assertThat(in.readLine()).isEqualTo("churning");
+            }
+            PamHarness.Result logins = pam.run("churn-login", alice.name(), "--repeat", "30");
+            assertThat(logins.getInt("ok")).as(logins.output()).isEqualTo(30);
+        } finally {
+            for (Process p : churners) {
+                p.getOutputStream().close();
+            }
+        }
+        for (Process p : churners) {
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+            System.out.println("HostileIT silent-churn: " + out.strip());
+            assertThat(out).as("the churn ran all through the logins").containsPattern("connections=([89]|[1-9][0-9]+)$");
+        }
         stillServing();
     }
 
