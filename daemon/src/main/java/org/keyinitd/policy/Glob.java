@@ -9,16 +9,45 @@ import java.util.regex.Pattern;
  * Everything else, including regex metacharacters, matches itself.
  */
 public final class Glob {
+    /**
+     * How a glob is matched. Most globs in a policy are a name ("sshd"), a prefix ("admin-*"),
+     * a suffix or "*": those are compared as strings, with no regex Matcher made per login.
+     */
+    private enum Form { LITERAL, PREFIX, SUFFIX, ANY, REGEX }
+
     private final String source;
+    private final Form form;
+    /** LITERAL, PREFIX, SUFFIX: the fixed part; otherwise unused. */
+    private final String fixed;
     private final Pattern pattern;
 
-    private Glob(String source, Pattern pattern) {
+    private Glob(String source, Form form, String fixed, Pattern pattern) {
         this.source = source;
+        this.form = form;
+        this.fixed = fixed;
         this.pattern = pattern;
     }
 
     /** Compiles a glob; an unclosed {@code [} is an error, named in the message. */
     public static Glob compile(String glob) {
+        Pattern pattern = toRegex(glob);
+        if (!hasWildcard(glob)) {
+            return new Glob(glob, Form.LITERAL, glob, pattern);
+        } else if (glob.equals("*")) {
+            return new Glob(glob, Form.ANY, "", pattern);
+        } else if (glob.endsWith("*") && !hasWildcard(glob.substring(0, glob.length() - 1))) {
+            return new Glob(glob, Form.PREFIX, glob.substring(0, glob.length() - 1), pattern);
+        } else if (glob.startsWith("*") && !hasWildcard(glob.substring(1))) {
+            return new Glob(glob, Form.SUFFIX, glob.substring(1), pattern);
+        }
+        return new Glob(glob, Form.REGEX, "", pattern);
+    }
+
+    private static boolean hasWildcard(String s) {
+        return s.indexOf('*') >= 0 || s.indexOf('?') >= 0 || s.indexOf('[') >= 0;
+    }
+
+    private static Pattern toRegex(String glob) {
         StringBuilder re = new StringBuilder();
         for (int i = 0; i < glob.length(); i++) {
             char c = glob.charAt(i);
@@ -29,7 +58,7 @@ public final class Glob {
                 default -> re.append(Pattern.quote(String.valueOf(c)));
             }
         }
-        return new Glob(glob, Pattern.compile(re.toString(), Pattern.DOTALL));
+        return Pattern.compile(re.toString(), Pattern.DOTALL);
     }
 
     private static int appendClass(String glob, int open, StringBuilder re) {
@@ -57,6 +86,17 @@ public final class Glob {
     }
 
     public boolean matches(String value) {
+        return switch (form) {
+            case LITERAL -> value.equals(fixed);
+            case PREFIX -> value.startsWith(fixed);
+            case SUFFIX -> value.endsWith(fixed);
+            case ANY -> true;
+            case REGEX -> matchesByRegex(value);
+        };
+    }
+
+    /** The general matcher, which every glob also has: the tests hold the fast forms to it. */
+    boolean matchesByRegex(String value) {
         return pattern.matcher(value).matches();
     }
 

@@ -21,19 +21,50 @@ public record Match(
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
 
     public boolean matches(LoginContext login) {
-        return user.map(g -> g.stream().anyMatch(p -> p.matches(login.user()))).orElse(true)
-                && uid.map(r -> r.stream().anyMatch(u -> u.contains(login.uid()))).orElse(true)
-                && service.map(g -> g.stream().anyMatch(p -> p.matches(login.service()))).orElse(true)
-                && tty.map(g -> login.tty().map(t -> g.stream().anyMatch(p -> p.matches(t))).orElse(false)).orElse(true)
-                && rhost.map(h -> login.rhost().map(r -> h.stream().anyMatch(p -> p.matches(r))).orElse(false)).orElse(true)
-                && hasSessionKeyring.map(b -> b == login.hasSessionKeyring()).orElse(true)
-                && group.map(this::inAnyGroup).map(f -> f.test(login)).orElse(true);
+        // Plain loops: this runs for every rule at every login (no stream or lambda per check).
+        return (user.isEmpty() || anyGlob(user.get(), login.user()))
+                && (uid.isEmpty() || anyRange(uid.get(), login.uid()))
+                && (service.isEmpty() || anyGlob(service.get(), login.service()))
+                && (tty.isEmpty() || login.tty().isPresent() && anyGlob(tty.get(), login.tty().get()))
+                && (rhost.isEmpty() || login.rhost().isPresent() && anyHost(rhost.get(), login.rhost().get()))
+                && (hasSessionKeyring.isEmpty() || hasSessionKeyring.get() == login.hasSessionKeyring())
+                && (group.isEmpty() || inAnyGroup(group.get(), login));
     }
 
-    private java.util.function.Predicate<LoginContext> inAnyGroup(List<String> wanted) {
-        return login -> {
-            Set<String> groups = login.groups().get(); // resolved through NSS only when a rule asks
-            return wanted.stream().anyMatch(groups::contains);
-        };
+    private static boolean anyGlob(List<Glob> globs, String value) {
+        for (Glob g : globs) {
+            if (g.matches(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean anyRange(List<UidRange> ranges, long uid) {
+        for (UidRange r : ranges) {
+            if (r.contains(uid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean anyHost(List<HostPattern> hosts, String rhost) {
+        for (HostPattern h : hosts) {
+            if (h.matches(rhost)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean inAnyGroup(List<String> wanted, LoginContext login) {
+        Set<String> groups = login.groups().get(); // resolved through NSS only when a rule asks
+        for (String g : wanted) {
+            if (groups.contains(g)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -54,6 +54,23 @@ class MatchersTest {
         assertThatThrownBy(() -> Glob.compile("tty[12")).hasMessageContaining("unclosed '['");
     }
 
+    /** A name, a prefix, a suffix and "*" are matched as strings: always as the regex would. */
+    @Property(tries = 3000)
+    void theStringFormsMatchExactlyAsTheRegexDoes(@ForAll("smallGlobs") String glob, @ForAll("smallValues") String value) {
+        Glob g = Glob.compile(glob);
+        assertThat(g.matches(value)).as("glob %s, value %s", glob, value).isEqualTo(g.matchesByRegex(value));
+    }
+
+    @Provide
+    Arbitrary<String> smallGlobs() {
+        return Arbitraries.strings().withChars("ab.*?/").ofMaxLength(5);
+    }
+
+    @Provide
+    Arbitrary<String> smallValues() {
+        return Arbitraries.strings().withChars("ab./").ofMaxLength(6);
+    }
+
     @Provide
     Arbitrary<String> plainText() {
         return Arbitraries.strings().ofMaxLength(12).filter(s -> s.chars().noneMatch(c -> c == '*' || c == '?' || c == '['));
