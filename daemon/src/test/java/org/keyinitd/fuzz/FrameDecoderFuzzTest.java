@@ -19,6 +19,7 @@ import org.keyinitd.protocol.Op;
 import org.keyinitd.protocol.OpenRequest;
 import org.keyinitd.protocol.ProtocolException;
 import org.keyinitd.protocol.Reply;
+import org.keyinitd.protocol.SessionId;
 import org.keyinitd.protocol.Status;
 
 /**
@@ -220,7 +221,8 @@ class FrameDecoderFuzzTest {
     }
 
     private static void closeRequest(Fields f) {
-        boolean complete = f.has(Field.SESSION_ID);
+        // complete: a SESSION_ID of the form the daemon makes (anything else is BAD_REQUEST)
+        boolean complete = f.string(Field.SESSION_ID).filter(SessionId::isValid).isPresent();
         CloseRequest req;
         try {
             req = CloseRequest.from(f);
@@ -229,7 +231,7 @@ class FrameDecoderFuzzTest {
             rejected(e, false, Op.CLOSE.code());
             return;
         }
-        check(complete, "a CLOSE without SESSION_ID was accepted: " + f);
+        check(complete, "a CLOSE without a valid SESSION_ID was accepted: " + f);
         check(req.sessionId().equals(f.string(Field.SESSION_ID).orElseThrow())
                 && req.joinedSerial().equals(f.i32(Field.KEYRING_SERIAL))
                 && req.abort() == f.bool(Field.ABORT).orElse(false),
