@@ -1,6 +1,6 @@
 # The warm daemon's cost per login, by thread: sourced by bench/run.sh --profile (after the
 # build and the users; uses run.sh's start_daemon, stop_daemon, $KBENCH, $WORK). One daemon with
-# PROF_FLAGS (default: the packaged launcher's), PROF_WARM loop-mode logins to warm it, then
+# PROF_FLAGS (default: the packaged launchers', packaging/src/deb/jvm-flags), PROF_WARM loop-mode logins to warm it, then
 # PROF_N measured logins (1 worker, loop mode): CPU per login of each thread (conn-N summed as
 # conn-*), of the whole daemon, and the latency kbench reports. With PROF_JFR=FILE the measured
 # phase is also recorded by JFR (settings=profile); bench/jfr-hotspots.awk summarizes it.
@@ -9,7 +9,7 @@
 # PROF_CDS=static makes a static archive of the classes a run loaded instead.
 # Writes $OUT/profile.md. It measures one lever against another; the targets are --targets.
 : "${PROF_WARM:=5000}" "${PROF_N:=3000}" "${PROF_MODE:=loop}"
-PKG_FLAGS="$(sed -n 's/^KEYINITD_JVM_FLAGS="\(.*\)"$/\1/p' "$ROOT/packaging/src/deb/sbin/keyinitd") -XX:+CrashOnOutOfMemoryError"
+PKG_FLAGS="$(grep -v '^#' "$ROOT/packaging/src/deb/jvm-flags" | tr '\n' ' ')"  # the launchers' flags
 : "${PROF_FLAGS:=$PKG_FLAGS}"
 P_MD=$OUT/profile.md
 PAMD=$WORK/pam.d

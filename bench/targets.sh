@@ -11,8 +11,8 @@
 T_MD=$OUT/targets.md T_TSV=$OUT/targets.tsv T_EXTRA=$OUT/targets-extra.tsv
 : > "$T_TSV"; : > "$T_EXTRA"
 # The packaged launcher's JVM flags, as it runs the daemon (one line in the launcher).
-PKG_FLAGS="$(sed -n 's/^KEYINITD_JVM_FLAGS="\(.*\)"$/\1/p' "$ROOT/packaging/src/deb/sbin/keyinitd") -XX:+CrashOnOutOfMemoryError"
-[[ $PKG_FLAGS == *Xmx* ]] || { echo "targets: cannot read KEYINITD_JVM_FLAGS from the launcher" >&2; exit 1; }
+PKG_FLAGS="$(grep -v '^#' "$ROOT/packaging/src/deb/jvm-flags" | tr '\n' ' ')"  # the launchers' flags
+[[ $PKG_FLAGS == *Xmx* ]] || { echo "targets: cannot read the JVM flags from packaging/src/deb/jvm-flags" >&2; exit 1; }
 CDS_QUIET="-Xlog:cds=off -Xlog:cds+dynamic=off"
 JSA=$WORK/keyinitd.jsa CTL_JSA=$WORK/keyinitctl.jsa
 

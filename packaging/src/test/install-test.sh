@@ -109,7 +109,7 @@ ok "lintian: no errors ($(grep -c '^W:' "$work/lintian.txt" || true) warnings, j
 say "dpkg -i"
 installed=1
 dpkg -i "$deb" >"$work/dpkg-i.log" 2>&1 || { cat "$work/dpkg-i.log"; fail "dpkg -i failed"; }
-for f in /usr/share/keyinitd/keyinitd.jar /lib/x86_64-linux-gnu/security/pam_keyinitd.so /usr/sbin/keyinitd \
+for f in /usr/share/keyinitd/keyinitd.jar /usr/share/keyinitd/jvm-flags /lib/x86_64-linux-gnu/security/pam_keyinitd.so /usr/sbin/keyinitd \
   /usr/sbin/keyinitd-jsvc /usr/bin/keyinitctl /etc/keyinitd/keyinitd.toml /etc/keyinitd/logback.xml \
   /lib/systemd/system/keyinitd.service /lib/systemd/system/keyinitd.socket /usr/share/pam-configs/keyinitd /usr/share/man/man8/keyinitd.8.gz \
   /etc/init.d/keyinitd /usr/share/bash-completion/completions/keyinitctl /var/lib/keyinitd/keyinitctl.jsa; do
@@ -169,6 +169,12 @@ ok "daemon running under jsvc (pid $daemon_pid), keyinitctl status answers, JNA/
 # The shipped logback.xml says what the built-in log set-up does: unedited, it is not passed.
 ! tr '\0' ' ' <"/proc/$daemon_pid/cmdline" | grep -q logback.configurationFile ||
   fail "the unedited /etc/keyinitd/logback.xml was passed to the daemon"
+# Both launchers take the JVM flags from one file: the daemon runs with every one of them.
+for flag in $(grep -v '^#' /usr/share/keyinitd/jvm-flags); do
+  tr '\0' '\n' <"/proc/$daemon_pid/cmdline" | grep -qxF -- "$flag" ||
+    fail "the daemon runs without $flag (from /usr/share/keyinitd/jvm-flags)"
+done
+ok "the daemon runs with the $(grep -v '^#' /usr/share/keyinitd/jvm-flags | wc -w) flags of /usr/share/keyinitd/jvm-flags"
 ready_line=$(grep -Em1 '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[^ ]* INFO  \[main\] Daemon: keyinitd .* ready on ' \
   /var/log/keyinitd/daemon.log) || { cat /var/log/keyinitd/daemon.log; fail "no built-in format \"ready on\" line in daemon.log"; }
 ok "built-in log set-up (the unedited logback.xml is not passed): $ready_line"
