@@ -37,22 +37,34 @@ public final class Policy {
     }
 
     public Optional<Rule> firstMatch(LoginContext login) {
-        return rules.stream().filter(r -> r.match().matches(login)).findFirst();
+        for (Rule r : rules) {
+            if (r.match().matches(login)) {
+                return Optional.of(r);
+            }
+        }
+        return Optional.empty();
     }
 
+    /** The decision for a login (every OPEN): as {@link #explain}, without recording sources. */
     public PolicyDecision decide(LoginContext login) {
-        return explain(login).decision();
+        Optional<Rule> rule = firstMatch(login);
+        return decision(login, rule, new Sources(rule, defaults, null));
     }
 
     /** The decision, with where each of its values came from (for --explain). */
     public Explanation explain(LoginContext login) {
         Optional<Rule> rule = firstMatch(login);
-        Sources src = new Sources(rule, defaults);
+        Map<String, String> sources = new LinkedHashMap<>();
+        PolicyDecision decision = decision(login, rule, new Sources(rule, defaults, sources));
+        return new Explanation(rule, rule.map(rules::indexOf).orElse(-1), decision, Map.copyOf(sources));
+    }
+
+    private static PolicyDecision decision(LoginContext login, Optional<Rule> rule, Sources src) {
         CreateMode create = src.pick("create", Actions::create,
                 login.moduleArguments().force() ? CreateMode.ALWAYS : CreateMode.IF_MISSING, "module argument (force)");
         RevokeMode revoke = src.pick("revoke", Actions::revoke,
                 RevokeMode.of(login.moduleArguments().revoke()), "module argument (revoke)");
-        PolicyDecision decision = new PolicyDecision(
+        return new PolicyDecision(
                 action(create, login.hasSessionKeyring()),
                 revoke,
                 src.pick("close_action", Actions::closeAction, CloseAction.REVOKE, "built-in default"),
@@ -64,37 +76,48 @@ public final class Policy {
                 src.pick("revoke_on_exit", Actions::revokeOnExit, true, "built-in default"),
                 src.pick("max_lifetime", Actions::maxLifetime, Lifetime.NONE, "built-in default (no limit)"),
                 rule.map(Rule::name).orElse(DEFAULTS_RULE));
-        return new Explanation(rule, rule.map(rules::indexOf).orElse(-1), decision, Map.copyOf(src.sources));
     }
 
     /** A decision and, per action key, the source of its value. */
     public record Explanation(Optional<Rule> rule, int ruleIndex, PolicyDecision decision, Map<String, String> sources) {
     }
 
-    /** Resolves one action at a time and remembers where each value came from. */
+    /**
+     * Resolves one action at a time and, for {@link #explain}, remembers where each value came
+     * from ({@code sources} null: not recorded, as at every login).
+     */
     private static final class Sources {
         private final Optional<Rule> rule;
         private final Actions defaults;
-        private final Map<String, String> sources = new LinkedHashMap<>();
+        private final Map<String, String> sources;
 
-        Sources(Optional<Rule> rule, Actions defaults) {
+        Sources(Optional<Rule> rule, Actions defaults, Map<String, String> sources) {
             this.rule = rule;
             this.defaults = defaults;
+            this.sources = sources;
         }
 
         <T> T pick(String key, Function<Actions, Optional<T>> field, T fallback, String fallbackSource) {
-            Optional<T> fromRule = rule.flatMap(r -> field.apply(r.actions()));
+            Optional<T> fromRule = rule.isPresent() ? field.apply(rule.get().actions()) : Optional.empty();
             if (fromRule.isPresent()) {
-                sources.put(key, "rule " + rule.get().name());
+                if (sources != null) {
+                    sources.put(key, "rule " + rule.get().name());
+                }
                 return fromRule.get();
             }
             Optional<T> fromDefaults = field.apply(defaults);
             if (fromDefaults.isPresent()) {
-                sources.put(key, "[defaults]");
+                record(key, "[defaults]");
                 return fromDefaults.get();
             }
-            sources.put(key, fallbackSource);
+            record(key, fallbackSource);
             return fallback;
+        }
+
+        private void record(String key, String source) {
+            if (sources != null) {
+                sources.put(key, source);
+            }
         }
 
         int pickInt(String key, Function<Actions, OptionalInt> field, int fallback) {

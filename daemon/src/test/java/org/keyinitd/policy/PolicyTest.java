@@ -66,6 +66,9 @@ class PolicyTest {
         assertThat(cron.rule()).isEmpty();
         assertThat(cron.decision().action()).as("no rule, no default: module force").isEqualTo(PolicyDecision.Action.CREATE);
         assertThat(cron.sources().get("create")).isEqualTo("module argument (force)");
+        // A login's decision (no sources recorded) is --explain's.
+        assertThat(p.decide(login(true, false, true))).isEqualTo(e.decision());
+        assertThat(p.decide(login("alice", "cron", true, true, false, Set.of()))).isEqualTo(cron.decision());
     }
 
     @Test
