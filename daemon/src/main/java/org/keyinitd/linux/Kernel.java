@@ -217,7 +217,7 @@ public final class Kernel {
 
     /** Watches {@code fd} for readability; {@code tag} comes back from {@link #epollWait}. */
     public void epollAdd(int epfd, int fd, long tag) throws KernelException {
-        Memory ev = new Memory(nr.epollEventSize());
+        Memory ev = SCRATCH.get().epollEvents(1, nr.epollEventSize());
         ev.setInt(0, EPOLLIN);
         ev.setLong(nr.epollDataOffset(), tag);
         try {
@@ -229,7 +229,7 @@ public final class Kernel {
 
     public void epollDelete(int epfd, int fd) {
         try {
-            libc.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, new Memory(nr.epollEventSize()));
+            libc.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, SCRATCH.get().epollEvents(1, nr.epollEventSize()));
         } catch (LastErrorException ignored) {
             // already gone: closing a descriptor removes it from every epoll set
         }
@@ -237,7 +237,7 @@ public final class Kernel {
 
     /** Waits up to {@code timeoutMillis}; returns the tags of the ready descriptors. */
     public long[] epollWait(int epfd, int max, int timeoutMillis) throws KernelException {
-        Memory events = new Memory((long) nr.epollEventSize() * max);
+        Memory events = SCRATCH.get().epollEvents(max, nr.epollEventSize());
         int n;
         try {
             n = libc.epoll_wait(epfd, events, max, timeoutMillis);
@@ -399,6 +399,16 @@ public final class Kernel {
         final Memory nss = new Memory(NSS_BUFFER_SIZE);
         final Memory result = new Memory(8);
         private PasswdStruct pwd;
+        private Memory epollEvents;
+
+        /** Room for {@code count} struct epoll_event, grown when a caller needs more. */
+        Memory epollEvents(int count, int size) {
+            long want = (long) count * size;
+            if (epollEvents == null || epollEvents.size() < want) {
+                epollEvents = new Memory(Math.max(want, 16L * size));
+            }
+            return epollEvents;
+        }
 
         PasswdStruct pwd() {
             if (pwd == null) {
