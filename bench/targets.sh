@@ -10,7 +10,7 @@
 
 T_MD=$OUT/targets.md T_TSV=$OUT/targets.tsv T_EXTRA=$OUT/targets-extra.tsv
 : > "$T_TSV"; : > "$T_EXTRA"
-# The packaged launcher's JVM flags, as it runs the daemon (one line in the launcher).
+# The packaged launchers' JVM flags, as they run the daemon.
 PKG_FLAGS="$(grep -v '^#' "$ROOT/packaging/src/deb/jvm-flags" | tr '\n' ' ')"  # the launchers' flags
 [[ $PKG_FLAGS == *Xmx* ]] || { echo "targets: cannot read the JVM flags from packaging/src/deb/jvm-flags" >&2; exit 1; }
 CDS_QUIET="-Xlog:cds=off -Xlog:cds+dynamic=off"
