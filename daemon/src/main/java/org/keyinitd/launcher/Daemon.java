@@ -108,7 +108,7 @@ public final class Daemon implements AutoCloseable, DaemonInfo {
             reaper.start();
             startFallbackIntake(liveness, orphans);
             AdminHandler admin = new AdminHandler(this, registry, keyrings, ending, audit, metrics, this::reload);
-            server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics),
+            server = new SocketServer(config.socket(), config.limits(), new Router(service, admin, metrics), kernel,
                     new LimitedRequests(audit)::report);
             server.start();
             config.metrics().textfile().ifPresent(f -> startTextfile(f, config.metrics().intervalMillis()));

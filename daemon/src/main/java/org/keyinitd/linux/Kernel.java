@@ -187,6 +187,24 @@ public final class Kernel {
                 c.getInt(12) & 0xFFFF_FFFFL, c.getInt(16) & 0xFFFF_FFFFL, c.getInt(20) & 0xFFFF_FFFFL);
     }
 
+    // ---- sockets ------------------------------------------------------------------------------
+
+    private static final int SOCK_CLOEXEC = 02000000;
+
+    /**
+     * accept4(2) on a listening socket, blocking, the new descriptor close-on-exec: no peer
+     * address is asked for (the caller reads SO_PEERCRED), so nothing is allocated per
+     * connection, unlike jnr-unixsocket's accept (a sockaddr_un struct of field objects and two
+     * fcntl calls). EINTR comes back as a KernelException with that errno.
+     */
+    public int accept(int listeningFd) throws KernelException {
+        try {
+            return (int) DirectLibc.syscall(nr.accept4(), listeningFd, 0L, 0L, SOCK_CLOEXEC, 0L);
+        } catch (LastErrorException e) {
+            throw failure("accept4", e);
+        }
+    }
+
     // ---- process liveness -------------------------------------------------------------------
 
     private static final int EPOLL_CLOEXEC = 02000000;
@@ -242,7 +260,7 @@ public final class Kernel {
         try {
             n = libc.epoll_wait(epfd, events, max, timeoutMillis);
         } catch (LastErrorException e) {
-            if (e.getErrorCode() == 4) { // EINTR
+            if (e.getErrorCode() == KernelException.EINTR) {
                 return new long[0];
             }
             throw new KernelException("epoll_wait", e.getErrorCode(), libc.strerror(e.getErrorCode()));

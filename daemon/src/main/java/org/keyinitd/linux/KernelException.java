@@ -4,7 +4,10 @@ package org.keyinitd.linux;
 public final class KernelException extends Exception {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
+    public static final int EINTR = 4;
     public static final int EACCES = 13;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
     public static final int EINVAL = 22;
     public static final int ERANGE = 34;
     public static final int ENOSYS = 38;
@@ -34,7 +37,10 @@ public final class KernelException extends Exception {
         return switch (errno) {
             case EPERM -> "EPERM";
             case ENOENT -> "ENOENT";
+            case EINTR -> "EINTR";
             case EACCES -> "EACCES";
+            case ENFILE -> "ENFILE";
+            case EMFILE -> "EMFILE";
             case EINVAL -> "EINVAL";
             case ERANGE -> "ERANGE";
             case ENOSYS -> "ENOSYS";

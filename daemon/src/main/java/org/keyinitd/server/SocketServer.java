@@ -23,6 +23,8 @@ import jnr.unixsocket.UnixSocketAddress;
 import jnr.unixsocket.UnixSocketChannel;
 import jnr.unixsocket.UnixSocketOptions;
 import org.keyinitd.config.Limits;
+import org.keyinitd.linux.Kernel;
+import org.keyinitd.linux.KernelException;
 import org.keyinitd.protocol.FrameCodec;
 import org.keyinitd.protocol.Reply;
 import org.keyinitd.protocol.Status;
@@ -43,6 +45,7 @@ public final class SocketServer implements AutoCloseable {
     private final Path path;
     private final Limits limits;
     private final RequestHandler handler;
+    private final Kernel kernel;
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentHashMap<Long, AtomicInteger> openByUid = new ConcurrentHashMap<>();
     private final ExecutorService pool;
@@ -84,15 +87,16 @@ public final class SocketServer implements AutoCloseable {
         UnixServerSocketChannel.open().close();
     }
 
-    public SocketServer(Path path, Limits limits, RequestHandler handler) {
-        this(path, limits, handler, s -> { });
-    }
-
-    /** {@code onSummary} gets what the request budget refused, every minute and at close. */
-    public SocketServer(Path path, Limits limits, RequestHandler handler, Consumer<RequestBudget.Summary> onSummary) {
+    /**
+     * {@code kernel} accepts the connections (jnr-unixsocket serves them); {@code onSummary}
+     * gets what the request budget refused, every minute and at close.
+     */
+    public SocketServer(Path path, Limits limits, RequestHandler handler, Kernel kernel,
+                        Consumer<RequestBudget.Summary> onSummary) {
         this.path = path;
         this.limits = limits;
         this.handler = handler;
+        this.kernel = kernel;
         this.onSummary = onSummary;
         this.summaries = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "budget-summary");
@@ -203,11 +207,14 @@ public final class SocketServer implements AutoCloseable {
         while (!stopping) {
             UnixSocketChannel channel;
             try {
-                channel = server.accept();
+                channel = UnixSocketChannel.fromFD(kernel.accept(server.getFD()));
                 backoffNanos = 0;
-            } catch (IOException e) {
+            } catch (KernelException e) {
                 if (stopping) {
                     break;
+                }
+                if (e.errno() == KernelException.EINTR) {
+                    continue; // a signal, not a failure
                 }
                 // Out of file descriptors (EMFILE/ENFILE) or memory: accept fails at once and would
                 // fail again at once. Back off, 1 ms doubling to 1 s, so the loop cannot spin; the
@@ -217,9 +224,6 @@ public final class SocketServer implements AutoCloseable {
                     log.error("accept failed: {}; retrying in {} ms", e.getMessage(), backoffNanos / 1_000_000L);
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(backoffNanos);
-                continue;
-            }
-            if (channel == null) {
                 continue;
             }
             if (stopping) {

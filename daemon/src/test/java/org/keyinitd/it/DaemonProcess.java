@@ -161,6 +161,18 @@ final class DaemonProcess implements AutoCloseable {
         throw new AssertionError("no matching audit line within " + seconds + " s; audit log:\n" + audit());
     }
 
+    /** Waits until the daemon's log contains {@code fragment}, at most {@code seconds}. */
+    void awaitLog(String fragment, int seconds) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (log().contains(fragment)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no \"" + fragment + "\" in the daemon log within " + seconds + " s:\n" + log());
+    }
+
     private void launch(String extraToml) throws IOException, InterruptedException {
         writeConfig(extraToml);
         launch();

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import jnr.unixsocket.UnixSocketAddress;
+import jnr.unixsocket.UnixSocketChannel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,6 +107,41 @@ class FloodIT {
                 assertThat(n.path("truncated").asBoolean()).isTrue();
                 assertThat(n.path("rhost").asText()).hasSizeLessThanOrEqualTo(64);
             });
+        }
+    }
+
+    @Test
+    void runningOutOfDescriptorsIsLoggedBoundedAndServingResumesOnceTheyAreFree() throws Exception {
+        TestUsers.User alice = users.create();
+        try (DaemonProcess d = DaemonProcess.start(dir.resolve("nofile"), "")) {
+            pam.service("nofile-login", "session required MODULE socket=" + d.socket() + " on_error=fail force revoke");
+            String pid = Long.toString(d.pid());
+            long inUse;
+            try (var fds = Files.list(Path.of("/proc", pid, "fd"))) {
+                inUse = fds.count();
+            }
+            long limit = inUse + 8;
+            Commands.check(List.of("prlimit", "--pid", pid, "--nofile=" + limit + ":")); // the soft limit
+            List<UnixSocketChannel> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 40; i++) { // 8 fit; the rest wait in the listen backlog
+                    held.add(UnixSocketChannel.open(new UnixSocketAddress(d.socket().toFile())));
+                }
+                d.awaitLog("accept failed: ", 10);
+                assertThat(d.log()).contains("Too many open files");
+            } finally {
+                for (UnixSocketChannel ch : held) {
+                    ch.close();
+                }
+            }
+            // Descriptors free again: the backlog drains and logins are served as before.
+            PamHarness.Result login = pam.run("nofile-login", alice.name());
+            assertThat(login.getInt("open_rc")).as(login.output()).isZero();
+            assertThat(login.getInt("close_rc")).as(login.output()).isZero();
+            long lines = d.log().lines().filter(l -> l.contains("accept failed")).count();
+            // each accepting thread: once at the first failure, then at most once a second
+            assertThat(lines).as(d.log()).isBetween(1L, 4L * 4);
+            assertThat(d.stop()).isZero();
         }
     }
 
