@@ -156,6 +156,17 @@ fi
 /usr/sbin/keyinitd --config /etc/keyinitd/keyinitd.toml --check-config >"$work/check-config.txt" 2>&1 ||
   { cat "$work/check-config.txt"; fail "/usr/sbin/keyinitd --check-config on the shipped configuration"; }
 ok "/usr/sbin/keyinitd --check-config: $(cat "$work/check-config.txt")"
+# Without its flags file a launcher names it and does not start the JVM with default flags;
+# keyinitd-jsvc status still answers (it needs no flags).
+mv /usr/share/keyinitd/jvm-flags "$work/jvm-flags.moved"
+rc=0; /usr/sbin/keyinitd --config /etc/keyinitd/keyinitd.toml --check-config >"$work/no-flags.txt" 2>&1 || rc=$?
+jsvc_rc=0; /usr/sbin/keyinitd-jsvc status >"$work/no-flags-jsvc.txt" 2>&1 || jsvc_rc=$?
+mv "$work/jvm-flags.moved" /usr/share/keyinitd/jvm-flags
+[[ $rc -eq 1 ]] && grep -q '/usr/share/keyinitd/jvm-flags is missing' "$work/no-flags.txt" ||
+  { cat "$work/no-flags.txt"; fail "keyinitd without its jvm-flags file: exit $rc, expected 1 naming the file"; }
+[[ $jsvc_rc -eq 3 ]] && grep -q 'not running' "$work/no-flags-jsvc.txt" ||
+  { cat "$work/no-flags-jsvc.txt"; fail "keyinitd-jsvc status without the jvm-flags file: exit $jsvc_rc, expected 3"; }
+ok "without /usr/share/keyinitd/jvm-flags: keyinitd exits 1 naming it; keyinitd-jsvc status still answers"
 
 say "keyinitd-jsvc start"
 /usr/sbin/keyinitd-jsvc start || fail "keyinitd-jsvc start"

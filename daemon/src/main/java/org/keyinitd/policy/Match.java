@@ -3,6 +3,7 @@ package org.keyinitd.policy;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiPredicate;
 
 /**
  * A rule's conditions. Each present condition must hold (AND); a list matches when any of its
@@ -21,19 +22,21 @@ public record Match(
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
 
     public boolean matches(LoginContext login) {
-        // Plain loops: this runs for every rule at every login (no stream or lambda per check).
-        return (user.isEmpty() || anyGlob(user.get(), login.user()))
+        // Plain loops: this runs for every rule at every login (no stream or capturing lambda per check).
+        return (user.isEmpty() || any(user.get(), Glob::matches, login.user()))
                 && (uid.isEmpty() || anyRange(uid.get(), login.uid()))
-                && (service.isEmpty() || anyGlob(service.get(), login.service()))
-                && (tty.isEmpty() || login.tty().isPresent() && anyGlob(tty.get(), login.tty().get()))
-                && (rhost.isEmpty() || login.rhost().isPresent() && anyHost(rhost.get(), login.rhost().get()))
+                && (service.isEmpty() || any(service.get(), Glob::matches, login.service()))
+                && (tty.isEmpty() || login.tty().isPresent() && any(tty.get(), Glob::matches, login.tty().get()))
+                && (rhost.isEmpty()
+                        || login.rhost().isPresent() && any(rhost.get(), HostPattern::matches, login.rhost().get()))
                 && (hasSessionKeyring.isEmpty() || hasSessionKeyring.get() == login.hasSessionKeyring())
                 && (group.isEmpty() || inAnyGroup(group.get(), login));
     }
 
-    private static boolean anyGlob(List<Glob> globs, String value) {
-        for (Glob g : globs) {
-            if (g.matches(value)) {
+    /** Whether any pattern matches {@code value} (an unbound method reference: nothing allocated). */
+    private static <P> boolean any(List<P> patterns, BiPredicate<P, String> matches, String value) {
+        for (P p : patterns) {
+            if (matches.test(p, value)) {
                 return true;
             }
         }
@@ -43,15 +46,6 @@ public record Match(
     private static boolean anyRange(List<UidRange> ranges, long uid) {
         for (UidRange r : ranges) {
             if (r.contains(uid)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean anyHost(List<HostPattern> hosts, String rhost) {
-        for (HostPattern h : hosts) {
-            if (h.matches(rhost)) {
                 return true;
             }
         }

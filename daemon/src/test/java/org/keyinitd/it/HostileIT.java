@@ -61,6 +61,8 @@ class HostileIT {
         assertThat(r.get("field-too-long")).startsWith("status=2 ").contains("USER").contains("limit 256");
         assertThat(r.get("invalid-utf8")).startsWith("status=2 ").contains("UTF-8");
         assertThat(r.get("not-a-session-id")).startsWith("status=2 ").contains("SESSION_ID: not a session id");
+        assertThat(daemon.audit()).as("a made-up session id reaches no audit line")
+                .noneMatch(n -> n.path("session").asText().contains("forged"));
         assertThat(r.get("other-uid")).startsWith("status=1 ").contains("may only open sessions for itself");
         assertThat(r.get("wrong-name")).startsWith("status=2 ").contains("user root has uid 0");
         assertThat(daemon.log()).contains("bad magic").contains("unsupported protocol version 9")
